@@ -1,0 +1,165 @@
+/**
+ * ConversationStore: everything TicketZero must remember, behind one narrow interface.
+ * Implementations: lowdb (embedded default), PostgreSQL (several instances), in-memory (engine tests).
+ * Every implementation passes the same contract suite (test/contract/conversation-store.contract.ts).
+ */
+import type { Device, NewComment, Ticket } from './ticket-desk.js';
+import type { EndUserProfile } from './user-directory.js';
+import type { ThreadRef } from './chat.js';
+
+export type ConversationState =
+  /** Waiting for the user's other conversation to end. */
+  | 'queued'
+  /** Talking with the user; the AI answers. */
+  | 'active'
+  /** The AI proposed a fix and asked the user to confirm. */
+  | 'awaiting_confirmation'
+  /** A technician paused the AI; user messages still reach Atera and the thread. */
+  | 'paused'
+  /** A technician talks to the user through the bot. */
+  | 'taken_over'
+  | 'resolved'
+  | 'escalated'
+  | 'timed_out'
+  /** The ticket was closed/resolved or reassigned to a human in Atera meanwhile. */
+  | 'ended_in_atera';
+
+export const LIVE_STATES: readonly ConversationState[] = [
+  'queued',
+  'active',
+  'awaiting_confirmation',
+  'paused',
+  'taken_over',
+];
+
+export function isLive(state: ConversationState): boolean {
+  return LIVE_STATES.includes(state);
+}
+
+export type TurnRole = 'user' | 'assistant' | 'technician' | 'system';
+
+export interface Turn {
+  /** 1-based, increasing within the conversation. */
+  seq: number;
+  role: TurnRole;
+  text: string;
+  /** ISO 8601 UTC. */
+  at: string;
+  /** The inbound activity id, so a redelivered message is recognised. */
+  inboundId?: string;
+  /** Model provider that produced an assistant turn. */
+  provider?: string;
+  /** Display name for technician turns. */
+  authorName?: string;
+}
+
+export type OutcomeKind = 'resolved' | 'escalated' | 'timed_out' | 'ended_in_atera' | 'declined';
+
+export interface Outcome {
+  kind: OutcomeKind;
+  /** e.g. user_asked, model_needs_human, all_providers_failed, round_limit, time_limit, technician, user_not_found… */
+  reason: string;
+  at: string;
+  by?: string;
+}
+
+export interface ConversationRecord {
+  ticketId: number;
+  /** Incremented on every write (optimistic concurrency across instances). */
+  version: number;
+  tenantKey: string;
+  /** Snapshot of the ticket when taken, refreshed as the engine reads it again. */
+  ticket: Ticket;
+  user: EndUserProfile;
+  devices: Device[];
+  state: ConversationState;
+  /** 1:1 chat conversation id; null until the chat is opened. */
+  chatConversationId: string | null;
+  thread: ThreadRef | null;
+  createdAt: string;
+  /** When the first message reached the user; the time limit counts from here. */
+  startedAt: string | null;
+  deadlineAt: string | null;
+  rounds: number;
+  turns: Turn[];
+  /** The last user message has not been answered yet (recovered after a crash). */
+  awaitingAnswer: boolean;
+  outcome: Outcome | null;
+  takenOverBy: { id: string; name: string } | null;
+  /** The issue category the AI gave the ticket (for reporting). */
+  category: string | null;
+  lastProvider: string | null;
+  updatedAt: string;
+}
+
+export interface TicketClaim {
+  /** Instance that claimed it. */
+  by: string;
+  at: string;
+  decision: 'taken' | 'skipped';
+  reason?: string;
+  /** The ticket's creation time, so claims can be pruned once the watcher can no longer see the ticket. */
+  ticketCreatedAt: string;
+}
+
+export interface OutboxEntry {
+  id: string;
+  ticketId: number;
+  /** Per-ticket order, assigned by the store, 1-based. */
+  seq: number;
+  comment: NewComment;
+  createdAt: string;
+  attempts: number;
+  /** ISO 8601; not delivered before this. */
+  nextAttemptAt: string;
+  lastError: string | null;
+}
+
+/** What one atomic update writes. `conversation` replaces the stored record (version is handled by the store). */
+export interface Mutation<T> {
+  conversation?: ConversationRecord;
+  comments?: NewComment[];
+  result: T;
+}
+
+export interface ConversationStore {
+  /** Named cursor values (e.g. the ticket watcher's). */
+  getCursor(name: string): Promise<string | null>;
+  setCursor(name: string, value: string): Promise<void>;
+
+  /** Records that a ticket was seen and decided on. Returns false if it was claimed before, by anyone. */
+  claimTicket(ticketId: number, claim: TicketClaim): Promise<boolean>;
+  /** Forgets claims of tickets created before `createdBefore` (the watcher no longer takes those anyway). */
+  pruneClaims(createdBefore: string): Promise<number>;
+
+  getConversation(ticketId: number): Promise<ConversationRecord | null>;
+  /** The user's live conversations (queued or talking), oldest first. */
+  findLiveByUser(userId: string): Promise<ConversationRecord[]>;
+  /** The live conversation whose technicians' thread is `threadId` (without the `;messageid=` suffix or with). */
+  findByThread(threadId: string): Promise<ConversationRecord | null>;
+  /** Every live conversation (for deadlines and recovery after a restart). */
+  listLive(): Promise<ConversationRecord[]>;
+  /** Ended conversations, newest first (for reports and the dashboard). */
+  listEnded(options: { limit: number; since?: string }): Promise<ConversationRecord[]>;
+
+  /**
+   * Atomic read-modify-write of one ticket's conversation together with the comments it queues.
+   * `change` runs synchronously under the ticket's lock; it must not do I/O.
+   */
+  update<T>(ticketId: number, change: (current: ConversationRecord | null) => Mutation<T>): Promise<T>;
+
+  /**
+   * Due outbox entries, at most one per ticket (the lowest undelivered seq), oldest first.
+   * The entries returned are leased until `now + leaseMs`, so another instance does not deliver them meanwhile.
+   */
+  dueComments(now: string, limit: number, leaseMs: number): Promise<OutboxEntry[]>;
+  markDelivered(entryId: string): Promise<void>;
+  markFailed(entryId: string, error: string, nextAttemptAt: string): Promise<void>;
+  outboxStats(): Promise<{ depth: number; oldestCreatedAt: string | null }>;
+
+  /** Small values adapters keep (conversation references, service URLs, the technicians' channel). */
+  getValue<T>(namespace: string, key: string): Promise<T | null>;
+  setValue<T>(namespace: string, key: string, value: T): Promise<void>;
+
+  close(): Promise<void>;
+}

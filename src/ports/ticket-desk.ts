@@ -1,0 +1,97 @@
+/**
+ * TicketDesk: the PSA (Atera) as the engine sees it. Plain data only; the Atera adapter maps its DTOs to these.
+ */
+
+/** Atera's standard statuses; accounts may add custom ones, so any string can arrive. */
+export type TicketStatus = 'Open' | 'Pending' | 'Resolved' | 'Closed' | (string & {});
+export type TicketPriority = 'Low' | 'Medium' | 'High' | 'Critical' | (string & {});
+
+export interface Ticket {
+  id: number;
+  /** Atera's human-facing ticket number (a string in the API). */
+  number: string;
+  title: string;
+  /** The first comment / description as plain text (HTML stripped, entities decoded). */
+  description: string;
+  priority: TicketPriority;
+  status: TicketStatus;
+  type: string | null;
+  /** ISO 8601 UTC. */
+  createdAt: string;
+  /** ISO 8601 UTC, when known. */
+  modifiedAt: string | null;
+  customer: { id: number | null; name: string };
+  endUser: {
+    id: number | null;
+    /** Empty or missing e-mail is `null`. */
+    email: string | null;
+    firstName: string;
+    lastName: string;
+    phone: string | null;
+  };
+  technician: { contactId: number | null; email: string | null; fullName: string | null };
+}
+
+export interface TicketChange {
+  status?: TicketStatus;
+  priority?: TicketPriority;
+  technicianEmail?: string;
+  technicianContactId?: number;
+}
+
+export type CommentVisibility = 'internal' | 'public';
+/** Who a comment is written as: the end user (their own words) or TicketZero (the bot's technician identity). */
+export type CommentAuthor = 'end_user' | 'ticketzero';
+
+export interface TicketComment {
+  text: string;
+  /** ISO 8601 UTC. */
+  date: string;
+  author: 'end_user' | 'technician';
+  authorEmail: string | null;
+  internal: boolean;
+}
+
+export interface NewComment {
+  text: string;
+  visibility: CommentVisibility;
+  author: CommentAuthor;
+  /** The end user's Atera id, required when author is end_user and known. */
+  endUserId?: number | null;
+  /** ISO 8601 UTC: when the turn happened (sent as CommentTimestampUTC). */
+  timestampUtc: string;
+  /**
+   * A short unique marker embedded in the comment text, so a delivery that timed out can be found again
+   * before re-posting (Atera has no idempotency key).
+   */
+  marker: string;
+}
+
+export interface Device {
+  name: string;
+  os: string;
+  online: boolean;
+  lastSeen: string | null;
+  loggedInUsers: string[];
+}
+
+export interface TicketDesk {
+  /** @throws NotFoundError when the ticket does not exist. */
+  getTicket(ticketId: number): Promise<Ticket>;
+  updateTicket(ticketId: number, change: TicketChange): Promise<void>;
+  listComments(ticketId: number): Promise<TicketComment[]>;
+  addComment(ticketId: number, comment: NewComment): Promise<void>;
+  /** The end user's devices known to the RMM (matched by logged-in user / e-mail / name within the customer). */
+  findDevices(query: { customerId: number | null; email: string; displayName: string }): Promise<Device[]>;
+}
+
+/** The feed the ticket watcher polls. */
+export interface TicketFeed {
+  /**
+   * Tickets created or modified at or after `since` (ISO 8601 UTC), every page.
+   * Implementations use as few requests as the API allows (one when nothing changed).
+   */
+  changedSince(since: string): Promise<Ticket[]>;
+  /** Fetch one ticket by id (webhook nudges that name a ticket). */
+  getTicket(ticketId: number): Promise<Ticket>;
+}
