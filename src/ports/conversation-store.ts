@@ -22,7 +22,9 @@ export type ConversationState =
   | 'escalated'
   | 'timed_out'
   /** The ticket was closed/resolved or reassigned to a human in Atera meanwhile. */
-  | 'ended_in_atera';
+  | 'ended_in_atera'
+  /** TicketZero did not take the ticket (unmapped customer, user not found, disabled, guest…). */
+  | 'declined';
 
 export const LIVE_STATES: readonly ConversationState[] = [
   'queued',
@@ -70,7 +72,8 @@ export interface ConversationRecord {
   tenantKey: string;
   /** Snapshot of the ticket when taken, refreshed as the engine reads it again. */
   ticket: Ticket;
-  user: EndUserProfile;
+  /** Null when the ticket was declined before the user was found. */
+  user: EndUserProfile | null;
   devices: Device[];
   state: ConversationState;
   /** 1:1 chat conversation id; null until the chat is opened. */
@@ -160,6 +163,9 @@ export interface ConversationStore {
   /** Small values adapters keep (conversation references, service URLs, the technicians' channel). */
   getValue<T>(namespace: string, key: string): Promise<T | null>;
   setValue<T>(namespace: string, key: string, value: T): Promise<void>;
+
+  /** Retention: deletes ended conversations (and their transcripts) that ended before `endedBefore`. */
+  deleteEndedBefore(endedBefore: string): Promise<number>;
 
   close(): Promise<void>;
 }
