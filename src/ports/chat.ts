@@ -93,6 +93,8 @@ export interface Mention {
 export interface TechnicianChannel {
   /** Whether a technicians' channel is configured (or was captured with "use this channel"). */
   isConfigured(): Promise<boolean>;
+  /** Makes this team's channel the technicians' channel ("@TicketZero use this channel"); persisted. */
+  useChannel(where: { teamId: string; channelId: string; tenantId: string }): Promise<void>;
   openThread(card: CardSpec): Promise<ThreadRef>;
   updateCard(thread: ThreadRef, card: CardSpec): Promise<void>;
   post(thread: ThreadRef, message: OutgoingMessage, mention?: Mention): Promise<void>;

@@ -3,7 +3,7 @@
  * Implementations: lowdb (embedded default), PostgreSQL (several instances), in-memory (engine tests).
  * Every implementation passes the same contract suite (test/contract/conversation-store.contract.ts).
  */
-import type { Device, NewComment, Ticket } from './ticket-desk.js';
+import type { Device, NewComment, Ticket, TicketChange } from './ticket-desk.js';
 import type { EndUserProfile } from './user-directory.js';
 import type { ThreadRef } from './chat.js';
 
@@ -92,6 +92,8 @@ export interface ConversationRecord {
   /** The issue category the AI gave the ticket (for reporting). */
   category: string | null;
   lastProvider: string | null;
+  /** A change to the Atera ticket decided but not yet applied (applied and cleared by the engine's tick). */
+  pendingTicketChange?: TicketChange | null;
   updatedAt: string;
 }
 
