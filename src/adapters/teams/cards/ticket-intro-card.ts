@@ -1,0 +1,35 @@
+import type { CardSpec } from '../../../ports/chat.js';
+import { topLevelCard, type AdaptiveCard } from './adaptive-card.js';
+import { fact, ticketHeading } from './ticket-facts.js';
+
+/** The end user's first message: their ticket, what TicketZero will do, and a way to ask for a person. */
+export function ticketIntroCard(spec: Extract<CardSpec, { kind: 'ticket_intro' }>): AdaptiveCard {
+  const { ticket } = spec;
+  return topLevelCard({
+    fallbackText: `Ticket #${ticket.number}: TicketZero is looking into it.`,
+    body: [
+      ticketHeading(ticket),
+      {
+        type: 'TextBlock',
+        text:
+          `I'm TicketZero, your IT team's assistant. I'll try to fix this with you right here: ` +
+          `up to ${spec.maxRounds} replies within ${spec.maxMinutes} minutes. ` +
+          `Everything we write is added to your ticket, and you can ask for a technician at any time.`,
+        wrap: true,
+      },
+      {
+        type: 'FactSet',
+        facts: [fact('Company', ticket.customerName), fact('Priority', ticket.priority)],
+        spacing: 'medium',
+      },
+    ],
+    actions: [
+      {
+        type: 'Action.Execute',
+        title: 'Talk to a technician',
+        verb: 'ask_human',
+        data: { ticketId: ticket.ticketId },
+      },
+    ],
+  });
+}
