@@ -1,0 +1,788 @@
+/**
+ * A local HTTP server that answers like Atera's REST API v3 (paths, PascalCase DTOs, paging envelope, X-API-KEY,
+ * ActionID answers, the quirks listed in shared/reference/atera-api.md), with its data in memory.
+ * Tests and local runs point the real Atera client at it; nothing here is used in production.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { defaultSeedFixture, type SeedFixture } from './seed-fixture.js';
+import { FaultSwitch, faultFromJson, type SandboxFaults } from './sandbox-faults.js';
+
+export type { SeedFixture } from './seed-fixture.js';
+export type { SandboxFault, SandboxFaultKind } from './sandbox-faults.js';
+
+export interface AteraSandboxOptions {
+  port?: number;
+  host?: string;
+  apiKey?: string;
+  /** true (default): the realistic fixture; false: empty account (customers, contacts and technicians only). */
+  seed?: boolean | SeedFixture;
+  /** Added to every API answer. */
+  latencyMs?: number;
+}
+
+export interface NewSandboxTicket {
+  title: string;
+  description: string;
+  endUserEmail?: string;
+  endUserFirstName?: string;
+  endUserLastName?: string;
+  customerId?: number;
+  priority?: string;
+}
+
+export interface SandboxRequest {
+  method: string;
+  /** Path below /api/v3 (without query); control routes are not recorded. */
+  path: string;
+  query: string;
+  /** 0 when the connection was dropped. */
+  status: number;
+}
+
+export type TicketDto = Record<string, unknown> & { TicketID: number };
+export type CommentDto = Record<string, unknown>;
+
+export interface AteraSandbox {
+  /** Ends with /api/v3. */
+  baseUrl: string;
+  apiKey: string;
+  close(): Promise<void>;
+  createTicket(input: NewSandboxTicket): TicketDto;
+  getTicket(id: number): TicketDto | null;
+  comments(ticketId: number): CommentDto[];
+  requests: SandboxRequest[];
+  resetRequests(): void;
+  faults: SandboxFaults;
+}
+
+const API_PREFIX = '/api/v3';
+const MAX_ITEMS_IN_PAGE = 50;
+const MAX_CONTACTS_IN_PAGE = 500;
+const MAX_BODY_BYTES = 1_000_000;
+
+interface TicketRow {
+  id: number;
+  title: string;
+  description: string;
+  status: string;
+  priority: string | number;
+  impact: string | number;
+  type: string | number;
+  source: string;
+  endUserId: number | null;
+  endUserEmail: string | null;
+  endUserFirstName: string;
+  endUserLastName: string;
+  endUserPhone: string | null;
+  customerId: number;
+  technicianId: number | null;
+  createdAt: number;
+  modifiedAt: number;
+  resolvedAt: number | null;
+  comments: CommentRow[];
+}
+
+interface CommentRow {
+  date: number;
+  html: string;
+  endUserId: number | null;
+  technicianId: number | null;
+  internal: boolean;
+}
+
+interface Contact {
+  EndUserID: number;
+  CustomerID: number;
+  Firstname: string;
+  Lastname: string;
+  Email: string;
+  JobTitle: string | null;
+  Phone: string | null;
+  DepartmentName: string | null;
+  createdAt: number;
+}
+
+class HttpFailure extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Atera's dates carry 7 fractional digits (`2026-03-23T23:10:36.6372852Z`). */
+let tick = 0;
+function ateraDate(ms: number | null): string | null {
+  if (ms === null) return null;
+  tick = (tick + 7919) % 10_000;
+  return new Date(ms).toISOString().replace(/Z$/, `${String(tick).padStart(4, '0')}Z`);
+}
+
+export async function startAteraSandbox(options: AteraSandboxOptions = {}): Promise<AteraSandbox> {
+  const apiKey = options.apiKey ?? 'sandbox-atera-api-key';
+  const host = options.host ?? '127.0.0.1';
+  const fixture: SeedFixture =
+    options.seed === undefined || options.seed === true
+      ? defaultSeedFixture
+      : options.seed === false
+        ? { ...defaultSeedFixture, tickets: [] }
+        : options.seed;
+  const startedAt = Date.now();
+  const minutesAgo = (m: number) => startedAt - m * 60_000;
+
+  const customers = new Map(fixture.customers.map((c) => [c.CustomerID, c]));
+  const technicians = new Map(fixture.technicians.map((t) => [t.TechnicianContactID, t]));
+  const contacts = new Map<number, Contact>(
+    fixture.contacts.map((c) => [c.EndUserID, { ...c, createdAt: minutesAgo(60 * 24 * 90) }]),
+  );
+  const tickets = new Map<number, TicketRow>();
+  let nextTicketId = 1001;
+  let nextContactId = 900;
+  let nextCommentId = 1;
+  const requests: SandboxRequest[] = [];
+  const faults = new FaultSwitch();
+
+  const contactByEmail = (email: string | null | undefined): Contact | undefined => {
+    if (!email) return undefined;
+    const e = email.toLowerCase();
+    return [...contacts.values()].find((c) => c.Email.toLowerCase() === e);
+  };
+
+  for (const s of fixture.tickets) {
+    const contact = contactByEmail(s.endUserEmail);
+    const row: TicketRow = {
+      id: s.TicketID,
+      title: s.title,
+      description: s.description,
+      status: s.status,
+      priority: s.priority,
+      impact: s.impact ?? 'NoImpact',
+      type: s.type ?? 'Incident',
+      source: 'Email',
+      endUserId: contact?.EndUserID ?? null,
+      endUserEmail: s.endUserEmail,
+      endUserFirstName: contact?.Firstname ?? s.endUserFirstName ?? '',
+      endUserLastName: contact?.Lastname ?? s.endUserLastName ?? '',
+      endUserPhone: contact?.Phone ?? null,
+      customerId: s.customerId,
+      technicianId: s.technicianId ?? null,
+      createdAt: minutesAgo(s.createdMinutesAgo),
+      modifiedAt: minutesAgo(s.createdMinutesAgo),
+      resolvedAt:
+        s.status === 'Resolved' || s.status === 'Closed' ? minutesAgo(s.createdMinutesAgo / 2) : null,
+      comments: [],
+    };
+    for (const c of s.comments ?? []) {
+      const by = 'endUserEmail' in c.by ? contactByEmail(c.by.endUserEmail) : undefined;
+      row.comments.push({
+        date: minutesAgo(c.minutesAgo),
+        html: c.html,
+        endUserId: by?.EndUserID ?? null,
+        technicianId: 'technicianId' in c.by ? c.by.technicianId : null,
+        internal: c.internal ?? false,
+      });
+      row.modifiedAt = Math.max(row.modifiedAt, minutesAgo(c.minutesAgo));
+    }
+    tickets.set(row.id, row);
+    nextTicketId = Math.max(nextTicketId, row.id + 1);
+  }
+
+  // DTOs ----------------------------------------------------------------------------------------------------
+  const ticketDto = (t: TicketRow): TicketDto => {
+    const customer = customers.get(t.customerId);
+    const tech = t.technicianId === null ? undefined : technicians.get(t.technicianId);
+    const lastEndUser = [...t.comments].reverse().find((c) => c.endUserId !== null);
+    const lastTech = [...t.comments].reverse().find((c) => c.technicianId !== null && !c.internal);
+    const firstTech = t.comments.find((c) => c.technicianId !== null);
+    return {
+      TicketID: t.id,
+      TicketTitle: t.title,
+      TicketNumber: String(t.id),
+      TicketPriority: t.priority,
+      TicketImpact: t.impact,
+      TicketStatus: t.status,
+      TicketSource: t.source,
+      TicketType: t.type,
+      EndUserID: t.endUserId,
+      EndUserEmail: t.endUserEmail,
+      EndUserFirstName: t.endUserFirstName,
+      EndUserLastName: t.endUserLastName,
+      EndUserPhone: t.endUserPhone,
+      TicketResolvedDate: ateraDate(t.resolvedAt),
+      TicketCreatedDate: ateraDate(t.createdAt),
+      TechnicianFirstCommentDate: ateraDate(firstTech?.date ?? null),
+      FirstResponseDueDate: ateraDate(t.createdAt + 4 * 3_600_000),
+      ClosedTicketDueDate: ateraDate(t.createdAt + 48 * 3_600_000),
+      FirstComment: t.description,
+      LastEndUserComment: lastEndUser?.html ?? null,
+      LastEndUserCommentTimestamp: ateraDate(lastEndUser?.date ?? null),
+      LastTechnicianComment: lastTech?.html ?? null,
+      LastTechnicianCommentTimestamp: ateraDate(lastTech?.date ?? null),
+      OnSiteDurationMinutes: 0,
+      OffSiteDurationMinutes: 0,
+      TotalDurationMinutes: 0,
+      CustomerID: t.customerId,
+      CustomerName: customer?.CustomerName ?? '',
+      CustomerBusinessNumber: customer?.BusinessNumber ?? null,
+      TechnicianContactID: tech?.TechnicianContactID ?? null,
+      TechnicianFullName: tech ? `${tech.FirstName} ${tech.LastName}` : null,
+      TechnicianEmail: tech?.Email ?? null,
+      ContractID: null,
+      RelationType: 'None',
+      RelatedTicketId: null,
+    };
+  };
+
+  const commentDto = (c: CommentRow): CommentDto => {
+    const contact = c.endUserId === null ? undefined : contacts.get(c.endUserId);
+    const tech = c.technicianId === null ? undefined : technicians.get(c.technicianId);
+    return {
+      Date: ateraDate(c.date),
+      Comment: c.html,
+      EndUserID: c.endUserId,
+      TechnicianContactID: c.technicianId,
+      Email: contact?.Email ?? tech?.Email ?? null,
+      FirstName: contact?.Firstname ?? tech?.FirstName ?? null,
+      LastName: contact?.Lastname ?? tech?.LastName ?? null,
+      IsInternal: c.internal,
+    };
+  };
+
+  const contactDto = (c: Contact) => ({
+    EndUserID: c.EndUserID,
+    CustomerID: c.CustomerID,
+    CustomerName: customers.get(c.CustomerID)?.CustomerName ?? '',
+    Firstname: c.Firstname,
+    Lastname: c.Lastname,
+    JobTitle: c.JobTitle,
+    Email: c.Email,
+    Phone: c.Phone,
+    MobilePhone: null,
+    IsContactPerson: false,
+    InIgnoreMode: false,
+    CreatedOn: ateraDate(c.createdAt),
+    LastModified: ateraDate(c.createdAt),
+    Archived: false,
+    DepartmentID: null,
+    DepartmentName: c.DepartmentName,
+  });
+
+  const customerDto = (c: (typeof fixture.customers)[number]) => ({
+    CustomerID: c.CustomerID,
+    CustomerName: c.CustomerName,
+    BusinessNumber: c.BusinessNumber,
+    Domain: c.Domain,
+    CreatedOn: ateraDate(minutesAgo(60 * 24 * 365)),
+    LastModified: ateraDate(minutesAgo(60 * 24 * 30)),
+  });
+
+  const agentDto = (a: (typeof fixture.agents)[number]) => ({
+    AgentID: a.AgentID,
+    DeviceGuid: `00000000-0000-4000-8000-${String(a.AgentID).padStart(12, '0')}`,
+    MachineName: a.MachineName,
+    AgentName: a.MachineName,
+    CustomerID: a.CustomerID,
+    CustomerName: customers.get(a.CustomerID)?.CustomerName ?? '',
+    Online: a.Online,
+    LastSeen: ateraDate(minutesAgo(a.LastSeenMinutesAgo)),
+    OS: a.OS,
+    OSVersion: a.OSVersion,
+    OSType: a.OS.startsWith('Windows Server') ? 'Server' : 'Work Station',
+    LastLoginUser: a.LastLoginUser,
+    CurrentLoggedUsers: a.CurrentLoggedUsers,
+    Processor: 'Intel(R) Core(TM) i7',
+    Memory: 16384,
+  });
+
+  // Writes --------------------------------------------------------------------------------------------------
+  const resolveTechnician = (id: unknown, email: unknown): number | undefined => {
+    if (id !== undefined && id !== null) {
+      const n = Number(id);
+      if (!technicians.has(n)) throw new HttpFailure(400, 'Technician not found');
+      return n;
+    }
+    if (typeof email === 'string' && email !== '') {
+      const t = [...technicians.values()].find((x) => x.Email.toLowerCase() === email.toLowerCase());
+      if (!t) throw new HttpFailure(400, 'Technician not found');
+      return t.TechnicianContactID;
+    }
+    return undefined;
+  };
+
+  const insertTicket = (b: Record<string, unknown>): TicketRow => {
+    const title = typeof b.TicketTitle === 'string' ? b.TicketTitle.trim() : '';
+    const description = typeof b.Description === 'string' ? b.Description : '';
+    if (!title || !description) throw new HttpFailure(400, 'TicketTitle and Description are required');
+    const email = typeof b.EndUserEmail === 'string' ? b.EndUserEmail.trim() : '';
+    let contact =
+      b.EndUserID !== undefined && b.EndUserID !== null ? contacts.get(Number(b.EndUserID)) : undefined;
+    if (b.EndUserID !== undefined && b.EndUserID !== null && !contact) {
+      throw new HttpFailure(400, 'End user not found');
+    }
+    contact ??= contactByEmail(email);
+    const domain = email.split('@')[1]?.toLowerCase();
+    const customerId =
+      (b.CustomerID !== undefined ? Number(b.CustomerID) : undefined) ??
+      contact?.CustomerID ??
+      [...customers.values()].find((c) => c.Domain === domain)?.CustomerID ??
+      fixture.customers[0]?.CustomerID ??
+      101;
+    if (!contact && email) {
+      contact = {
+        EndUserID: nextContactId++,
+        CustomerID: customerId,
+        Firstname: typeof b.EndUserFirstName === 'string' ? b.EndUserFirstName : '',
+        Lastname: typeof b.EndUserLastName === 'string' ? b.EndUserLastName : '',
+        Email: email,
+        JobTitle: null,
+        Phone: typeof b.EndUserPhone === 'string' ? b.EndUserPhone : null,
+        DepartmentName: null,
+        createdAt: Date.now(),
+      };
+      contacts.set(contact.EndUserID, contact);
+    }
+    const now = Date.now();
+    const row: TicketRow = {
+      id: nextTicketId++,
+      title,
+      description,
+      status: typeof b.TicketStatus === 'string' ? b.TicketStatus : 'Open',
+      priority: typeof b.TicketPriority === 'string' ? b.TicketPriority : 'Medium',
+      impact: typeof b.TicketImpact === 'string' ? b.TicketImpact : 'NoImpact',
+      type: typeof b.TicketType === 'string' ? b.TicketType : 'Incident',
+      source: 'API',
+      endUserId: contact?.EndUserID ?? null,
+      endUserEmail: contact?.Email || email || '',
+      endUserFirstName:
+        contact?.Firstname ?? (typeof b.EndUserFirstName === 'string' ? b.EndUserFirstName : ''),
+      endUserLastName: contact?.Lastname ?? (typeof b.EndUserLastName === 'string' ? b.EndUserLastName : ''),
+      endUserPhone: contact?.Phone ?? null,
+      customerId,
+      technicianId: resolveTechnician(b.TechnicianContactID, b.TechnicianEmail) ?? null,
+      createdAt: now,
+      modifiedAt: now,
+      resolvedAt: null,
+      comments: [],
+    };
+    tickets.set(row.id, row);
+    return row;
+  };
+
+  const ticketOr404 = (raw: string): TicketRow => {
+    const t = tickets.get(Number(raw));
+    if (!t) throw new HttpFailure(404, 'Ticket not found');
+    return t;
+  };
+
+  const updateTicket = (t: TicketRow, b: Record<string, unknown>): void => {
+    if (typeof b.TicketTitle === 'string') t.title = b.TicketTitle;
+    if (typeof b.TicketPriority === 'string') t.priority = b.TicketPriority;
+    if (typeof b.TicketImpact === 'string') t.impact = b.TicketImpact;
+    if (typeof b.TicketType === 'string') t.type = b.TicketType;
+    if (typeof b.TicketStatus === 'string') {
+      t.status = b.TicketStatus;
+      t.resolvedAt = t.status === 'Resolved' || t.status === 'Closed' ? Date.now() : null;
+    }
+    const tech = resolveTechnician(b.TechnicianContactID, b.TechnicianEmail);
+    if (tech !== undefined) t.technicianId = tech;
+    t.modifiedAt = Date.now();
+  };
+
+  const addComment = (t: TicketRow, b: Record<string, unknown>): number => {
+    const text = b.CommentText;
+    const tech = b.TechnicianCommentDetails as Record<string, unknown> | undefined | null;
+    const endUser = b.EnduserCommentDetails as Record<string, unknown> | undefined | null;
+    // Atera answers a wrongly shaped comment body with 404 "Invalid input".
+    if (typeof text !== 'string' || text === '' || Boolean(tech) === Boolean(endUser)) {
+      throw new HttpFailure(404, 'Invalid input');
+    }
+    let endUserId: number | null = null;
+    let technicianId: number | null = null;
+    let internal = false;
+    if (endUser) {
+      const contact = contacts.get(Number(endUser.EnduserId));
+      if (!contact) throw new HttpFailure(404, 'Invalid input');
+      endUserId = contact.EndUserID;
+    } else if (tech) {
+      technicianId = resolveTechnician(tech.TechnicianId, tech.TechnicianEmail) ?? null;
+      if (technicianId === null) throw new HttpFailure(404, 'Invalid input');
+      internal = tech.IsInternal === true;
+    }
+    const stamp = typeof b.CommentTimestampUTC === 'string' ? Date.parse(b.CommentTimestampUTC) : NaN;
+    t.comments.push({
+      date: Number.isNaN(stamp) ? Date.now() : stamp,
+      html: text,
+      endUserId,
+      technicianId,
+      internal,
+    });
+    t.modifiedAt = Date.now();
+    return nextCommentId++;
+  };
+
+  // Reads ---------------------------------------------------------------------------------------------------
+  const page = <T>(url: URL, all: T[], max = MAX_ITEMS_IN_PAGE) => {
+    const pageNo = Math.max(1, Number.parseInt(url.searchParams.get('page') ?? '1', 10) || 1);
+    const requested = Number.parseInt(url.searchParams.get('itemsInPage') ?? '20', 10) || 20;
+    const size = Math.min(Math.max(1, requested), max);
+    const totalPages = Math.max(1, Math.ceil(all.length / size));
+    const link = (p: number) => {
+      const u = new URL(url.href);
+      u.searchParams.set('page', String(p));
+      u.searchParams.set('itemsInPage', String(size));
+      return u.href;
+    };
+    return {
+      items: all.slice((pageNo - 1) * size, pageNo * size),
+      totalItemCount: all.length,
+      page: pageNo,
+      itemsInPage: size,
+      totalPages,
+      prevLink: pageNo > 1 ? link(pageNo - 1) : '',
+      nextLink: pageNo < totalPages ? link(pageNo + 1) : '',
+    };
+  };
+
+  const newestFirst = () => [...tickets.values()].sort((a, b) => b.id - a.id);
+
+  const sinceParam = (url: URL): number => {
+    const raw = url.searchParams.get('date');
+    if (!raw) {
+      const d = new Date();
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+    }
+    const ms = Date.parse(raw);
+    if (Number.isNaN(ms)) throw new HttpFailure(400, 'The date is not valid');
+    return ms;
+  };
+
+  type Route = [
+    string,
+    RegExp,
+    (m: RegExpMatchArray, url: URL, body: Record<string, unknown>) => [number, unknown],
+  ];
+  const routes: Route[] = [
+    [
+      'GET',
+      /^\/tickets$/,
+      (_m, url) => {
+        const status = url.searchParams.get('ticketStatus');
+        const customerId = url.searchParams.get('customerId');
+        const list = newestFirst().filter(
+          (t) =>
+            (!status || t.status.toLowerCase() === status.toLowerCase()) &&
+            (!customerId || t.customerId === Number(customerId)),
+        );
+        return [200, page(url, list.map(ticketDto))];
+      },
+    ],
+    [
+      'GET',
+      /^\/tickets\/lastmodified$/,
+      (_m, url) => {
+        const since = sinceParam(url);
+        return [
+          200,
+          page(
+            url,
+            newestFirst()
+              .filter((t) => t.modifiedAt >= since)
+              .map(ticketDto),
+          ),
+        ];
+      },
+    ],
+    [
+      'GET',
+      /^\/tickets\/statusmodified$/,
+      (_m, url) => {
+        const list = newestFirst().filter((t) => t.status === 'Resolved' || t.status === 'Closed');
+        return [200, page(url, list.map(ticketDto))];
+      },
+    ],
+    ['GET', /^\/tickets\/(\d+)$/, (m) => [200, ticketDto(ticketOr404(m[1]!))]],
+    ['POST', /^\/tickets$/, (_m, _u, b) => [201, { ActionID: String(insertTicket(b).id) }]],
+    [
+      'PUT|POST',
+      /^\/tickets\/(\d+)$/,
+      (m, _u, b) => {
+        const t = ticketOr404(m[1]!);
+        updateTicket(t, b);
+        return [200, { ActionID: String(t.id) }];
+      },
+    ],
+    [
+      'GET',
+      /^\/tickets\/(\d+)\/comments$/,
+      (m, url) => [200, page(url, ticketOr404(m[1]!).comments.map(commentDto))],
+    ],
+    [
+      'POST',
+      /^\/tickets\/(\d+)\/comments$/,
+      (m, _u, b) => [201, { ActionID: String(addComment(ticketOr404(m[1]!), b)) }],
+    ],
+    [
+      'GET',
+      /^\/contacts$/,
+      (_m, url) => {
+        const email = url.searchParams.get('searchOptions.email')?.toLowerCase();
+        const list = [...contacts.values()].filter((c) => !email || c.Email.toLowerCase() === email);
+        return [200, page(url, list.map(contactDto), MAX_CONTACTS_IN_PAGE)];
+      },
+    ],
+    [
+      'GET',
+      /^\/contacts\/(\d+)$/,
+      (m) => {
+        const c = contacts.get(Number(m[1]));
+        if (!c) throw new HttpFailure(404, 'Contact not found');
+        return [200, contactDto(c)];
+      },
+    ],
+    ['GET', /^\/customers$/, (_m, url) => [200, page(url, [...customers.values()].map(customerDto))]],
+    [
+      'GET',
+      /^\/customers\/(\d+)$/,
+      (m) => {
+        const c = customers.get(Number(m[1]));
+        if (!c) throw new HttpFailure(404, 'Customer not found');
+        return [200, customerDto(c)];
+      },
+    ],
+    ['GET', /^\/agents$/, (_m, url) => [200, page(url, fixture.agents.map(agentDto))]],
+    [
+      'GET',
+      /^\/agents\/customer\/(\d+)$/,
+      (m, url) => [200, page(url, fixture.agents.filter((a) => a.CustomerID === Number(m[1])).map(agentDto))],
+    ],
+    [
+      'GET',
+      /^\/agents\/machine\/([^/]+)$/,
+      (m, url) => {
+        const name = decodeURIComponent(m[1]!).toLowerCase();
+        return [
+          200,
+          page(url, fixture.agents.filter((a) => a.MachineName.toLowerCase() === name).map(agentDto)),
+        ];
+      },
+    ],
+  ];
+
+  const dispatch = (
+    method: string,
+    apiPath: string,
+    url: URL,
+    body: Record<string, unknown>,
+  ): [number, unknown] => {
+    for (const [methods, pattern, handle] of routes) {
+      const m = apiPath.match(pattern);
+      if (m && methods.split('|').includes(method)) return handle(m, url, body);
+    }
+    throw new HttpFailure(404, `No HTTP resource was found that matches the request URI '${url.href}'.`);
+  };
+
+  // Control routes (/_sandbox/…) ---------------------------------------------------------------------------
+  const createTicket = (input: NewSandboxTicket): TicketDto =>
+    ticketDto(
+      insertTicket({
+        TicketTitle: input.title,
+        Description: input.description,
+        EndUserEmail: input.endUserEmail,
+        EndUserFirstName: input.endUserFirstName,
+        EndUserLastName: input.endUserLastName,
+        CustomerID: input.customerId,
+        TicketPriority: input.priority,
+      }),
+    );
+
+  const control = (method: string, path: string, body: unknown): [number, unknown] => {
+    if (method === 'POST' && path === '/_sandbox/tickets') {
+      const b = (body ?? {}) as Record<string, unknown>;
+      return [
+        201,
+        createTicket({
+          title: String(b.title ?? ''),
+          description: String(b.description ?? ''),
+          endUserEmail: typeof b.endUserEmail === 'string' ? b.endUserEmail : undefined,
+          endUserFirstName: typeof b.endUserFirstName === 'string' ? b.endUserFirstName : undefined,
+          endUserLastName: typeof b.endUserLastName === 'string' ? b.endUserLastName : undefined,
+          customerId: typeof b.customerId === 'number' ? b.customerId : undefined,
+          priority: typeof b.priority === 'string' ? b.priority : undefined,
+        }),
+      ];
+    }
+    const commentsMatch = path.match(/^\/_sandbox\/tickets\/(\d+)\/comments$/);
+    if (method === 'GET' && commentsMatch) return [200, sandbox.comments(Number(commentsMatch[1]))];
+    if (method === 'POST' && path === '/_sandbox/faults') {
+      try {
+        faults.inject(faultFromJson(body));
+      } catch (error) {
+        throw new HttpFailure(400, error instanceof Error ? error.message : 'invalid fault');
+      }
+      return [201, { pending: faults.pending }];
+    }
+    if (method === 'DELETE' && path === '/_sandbox/faults') {
+      faults.clear();
+      return [200, { pending: 0 }];
+    }
+    if (method === 'GET' && path === '/_sandbox/requests') return [200, requests];
+    if (method === 'DELETE' && path === '/_sandbox/requests') {
+      requests.length = 0;
+      return [200, { requests: 0 }];
+    }
+    if (method === 'GET' && path === '/_sandbox/state') {
+      return [
+        200,
+        {
+          tickets: tickets.size,
+          comments: [...tickets.values()].reduce((n, t) => n + t.comments.length, 0),
+          requests: requests.length,
+          pendingFaults: faults.pending,
+        },
+      ];
+    }
+    throw new HttpFailure(404, 'Unknown sandbox control route');
+  };
+
+  // HTTP ----------------------------------------------------------------------------------------------------
+  const send = (
+    res: ServerResponse,
+    status: number,
+    payload: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    if (res.destroyed) return;
+    const text = JSON.stringify(payload);
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      ...headers,
+    });
+    res.end(text);
+  };
+
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+  const readBody = async (req: IncomingMessage): Promise<unknown> => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) throw new HttpFailure(413, 'Request entity too large');
+      chunks.push(chunk as Buffer);
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
+    if (text.trim() === '') return {};
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new HttpFailure(400, 'The request body is not valid JSON');
+    }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const method = (req.method ?? 'GET').toUpperCase();
+    const url = new URL(req.url ?? '/', baseOrigin);
+    const fullPath = url.pathname;
+
+    if (fullPath.startsWith('/_sandbox/')) {
+      try {
+        const body = method === 'GET' || method === 'DELETE' ? undefined : await readBody(req);
+        const [status, payload] = control(method, fullPath, body);
+        send(res, status, payload);
+      } catch (error) {
+        const status = error instanceof HttpFailure ? error.status : 500;
+        send(res, status, { Message: error instanceof Error ? error.message : 'error' });
+      }
+      return;
+    }
+
+    const apiPath = fullPath.startsWith(API_PREFIX) ? fullPath.slice(API_PREFIX.length) || '/' : fullPath;
+    const entry: SandboxRequest = { method, path: apiPath, query: url.search, status: 0 };
+    requests.push(entry);
+    const reply = (status: number, payload: unknown, headers?: Record<string, string>) => {
+      entry.status = status;
+      send(res, status, payload, headers);
+    };
+
+    if (options.latencyMs) await sleep(options.latencyMs);
+    const fault = faults.take(method, fullPath, apiPath);
+    if (fault?.kind === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === '429') {
+      reply(429, { Message: 'Too many requests' }, { 'retry-after': String(fault.retryAfterSeconds ?? 1) });
+      return;
+    }
+    if (fault?.kind === '500' || fault?.kind === '503') {
+      reply(Number(fault.kind), { Message: 'An error has occurred.' });
+      return;
+    }
+    if (fault?.kind === 'slow') await sleep(fault.delayMs ?? 2000);
+
+    if (!fullPath.startsWith(`${API_PREFIX}/`)) {
+      reply(404, { Message: 'Not found' });
+      return;
+    }
+    if (req.headers['x-api-key'] !== apiKey) {
+      reply(401, { Message: 'Authorization has been denied for this request.' });
+      return;
+    }
+    try {
+      const body = method === 'GET' || method === 'DELETE' ? {} : await readBody(req);
+      const [status, payload] = dispatch(
+        method,
+        apiPath,
+        url,
+        body && typeof body === 'object' ? (body as Record<string, unknown>) : {},
+      );
+      if (fault?.kind === 'store-then-drop') {
+        req.socket.destroy();
+        return;
+      }
+      reply(status, payload);
+    } catch (error) {
+      if (error instanceof HttpFailure) reply(error.status, { Message: error.message });
+      else reply(500, { Message: 'An error has occurred.' });
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) send(res, 500, { Message: 'An error has occurred.' });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const baseOrigin = `http://${urlHost}:${port}`;
+
+  const sandbox: AteraSandbox = {
+    baseUrl: `${baseOrigin}${API_PREFIX}`,
+    apiKey,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        faults.clear();
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+    createTicket,
+    getTicket: (id) => {
+      const t = tickets.get(id);
+      return t ? ticketDto(t) : null;
+    },
+    comments: (ticketId) => (tickets.get(ticketId)?.comments ?? []).map(commentDto),
+    requests,
+    resetRequests: () => {
+      requests.length = 0;
+    },
+    faults,
+  };
+  return sandbox;
+}

@@ -1,0 +1,48 @@
+/**
+ * `npm run sandbox:atera -- --port N --api-key K [--latency-ms M] [--empty]`
+ * Starts the Atera sandbox beside the bot and prints its base URL. Create a ticket ("a new ticket arrives") with:
+ *   curl -X POST <origin>/_sandbox/tickets -H 'content-type: application/json' \
+ *        -d '{"title":"VPN down","description":"…","endUserEmail":"megan.bowen@contoso.example"}'
+ */
+import { parseArgs } from 'node:util';
+import { startAteraSandbox } from './atera-sandbox.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '0' },
+    host: { type: 'string', default: '127.0.0.1' },
+    'api-key': { type: 'string' },
+    'latency-ms': { type: 'string' },
+    empty: { type: 'boolean', default: false },
+  },
+});
+
+const port = Number.parseInt(values.port ?? '0', 10);
+if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  console.error(`--port must be a port number, got ${values.port}`);
+  process.exit(2);
+}
+
+const sandbox = await startAteraSandbox({
+  port,
+  host: values.host,
+  apiKey: values['api-key'],
+  seed: !values.empty,
+  latencyMs: values['latency-ms'] ? Number(values['latency-ms']) : undefined,
+});
+const origin = sandbox.baseUrl.replace(/\/api\/v3$/, '');
+console.log(`Atera sandbox listening: ATERA_BASE_URL=${sandbox.baseUrl}`);
+console.log(`New ticket: curl -X POST ${origin}/_sandbox/tickets -H 'content-type: application/json' \\`);
+console.log(
+  `  -d '{"title":"Printer offline","description":"It says offline","endUserEmail":"megan.bowen@contoso.example"}'`,
+);
+console.log(`State: ${origin}/_sandbox/state   Requests: ${origin}/_sandbox/requests`);
+
+const shutdown = () => {
+  sandbox.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+};
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
