@@ -1,0 +1,75 @@
+/**
+ * What an end user's plain words mean when the engine must decide without the model: confirming a fix,
+ * saying it is still broken, or asking for a person. English, German, French and Spanish.
+ * These only ever lead to outcomes the user is entitled to (confirm their own fix, ask for a human).
+ */
+
+const NEGATIVE = [
+  /\bno\b/,
+  /\bnope\b/,
+  /\bnot\b/,
+  /\bstill\b/,
+  /\bdoesn'?t\b/,
+  /\bdidn'?t\b/,
+  /\bisn'?t\b/,
+  /\bnein\b/,
+  /\bnicht\b/,
+  /\bimmer noch\b/,
+  /\bnon\b/,
+  /\bpas\b/,
+  /\btoujours\b/,
+  /\bsigue\b/,
+  /\btodav[ií]a\b/,
+];
+
+const POSITIVE = [
+  /\byes\b/,
+  /\byep\b/,
+  /\byeah\b/,
+  /\bfixed\b/,
+  /\bsolved\b/,
+  /\bworks?\b/,
+  /\bworking\b/,
+  /\bja\b/,
+  /\bgeht wieder\b/,
+  /\bfunktioniert\b/,
+  /\bgel[öo]st\b/,
+  /\boui\b/,
+  /\bmarche\b/,
+  /\bfonctionne\b/,
+  /\br[ée]solu\b/,
+  /\bs[ií]\b/,
+  /\bfunciona\b/,
+  /\bresuelto\b/,
+];
+
+const WANTS_HUMAN = [
+  /\b(human|person|real person|someone|somebody|technician|agent|engineer|operator)\b.*\b(talk|speak|please|need|want|call)\b/,
+  /\b(talk|speak|connect|need|want|get)\b.*\b(human|person|technician|agent|engineer|someone)\b/,
+  /\bescalate\b/,
+  /\b(techniker|mitarbeiter|mensch)\b/,
+  /\b(technicien|humain|quelqu'un|une personne)\b/,
+  /\b(t[ée]cnico|humano|una persona|alguien)\b/,
+];
+
+function normalise(text: string): string {
+  return text.toLowerCase().replace(/[’`]/g, "'").replace(/\s+/g, ' ').trim();
+}
+
+/** 'yes' when the user confirms the fix, 'no' when they say it is still broken, null when unclear. */
+export function readConfirmation(text: string): 'yes' | 'no' | null {
+  const t = normalise(text);
+  if (t.length === 0 || t.length > 200) return null;
+  const negative = NEGATIVE.some((re) => re.test(t));
+  const positive = POSITIVE.some((re) => re.test(t));
+  if (negative) return 'no';
+  if (positive) return 'yes';
+  return null;
+}
+
+/** True when the user asks to be handed to a person. */
+export function asksForHuman(text: string): boolean {
+  const t = normalise(text);
+  if (t.length > 500) return false;
+  return WANTS_HUMAN.some((re) => re.test(t));
+}

@@ -1,0 +1,313 @@
+import { describe, expect, it } from 'vitest';
+import {
+  continueAnswer,
+  makeTicket,
+  makeUser,
+  needsHumanAnswer,
+  resolvedAnswer,
+} from '../../support/in-memory-ports.js';
+import { createHarness, drainComments } from './engine-harness.js';
+
+describe('a new Atera ticket', () => {
+  it('opens a 1:1 chat with the end user found in Graph, with the ticket card and a first answer', async () => {
+    const h = createHarness();
+    h.model.push(continueAnswer('Let’s start: is Outlook showing a yellow banner at the top?'));
+    expect(await h.engine.startTicket(makeTicket({ id: 7 }))).toBe('started');
+
+    expect(h.chat.opened).toEqual([
+      expect.objectContaining({ userId: 'aad-megan', displayName: 'Megan Bowen' }),
+    ]);
+    expect(h.chat.sent[0]?.message).toMatchObject({ kind: 'card', card: { kind: 'ticket_intro' } });
+    expect(h.chat.texts()).toEqual(['Let’s start: is Outlook showing a yellow banner at the top?']);
+    const record = await h.store.getConversation(7);
+    expect(record).toMatchObject({ state: 'active', rounds: 0, deadlineAt: '2026-11-25T09:30:00.000Z' });
+    const comments = await drainComments(h.store, 7);
+    expect(comments[0]).toMatch(/started a Teams conversation with Megan Bowen/);
+    expect(comments[1]).toMatch(/TicketZero \(AI assistant\) — first answer[\s\S]*yellow banner/);
+  });
+
+  it('is taken once even when handed over twice', async () => {
+    const h = createHarness();
+    expect(await h.engine.startTicket(makeTicket({ id: 8 }))).toBe('started');
+    expect(await h.engine.startTicket(makeTicket({ id: 8 }))).toBe('already_taken');
+    expect(h.chat.opened).toHaveLength(1);
+  });
+
+  it('is declined with an internal comment when the user is not in Graph, and the technicians are told', async () => {
+    const h = createHarness();
+    const ticket = makeTicket({
+      id: 9,
+      endUser: {
+        id: null,
+        email: 'ghost.user@contoso.example',
+        firstName: 'Ghost',
+        lastName: 'User',
+        phone: null,
+      },
+    });
+    expect(await h.engine.startTicket(ticket)).toBe('declined');
+    expect(h.chat.opened).toHaveLength(0);
+    expect((await h.store.getConversation(9))?.state).toBe('declined');
+    const [comment] = await drainComments(h.store, 9);
+    expect(comment).toMatch(
+      /did not take this ticket: no Microsoft 365 user with the e-mail ghost.user@contoso.example/,
+    );
+    expect(h.threads.threads[0]?.posts[0]?.message).toMatchObject({
+      text: expect.stringMatching(/no Microsoft 365 user/),
+    });
+  });
+
+  it('is declined when the customer is not mapped to a tenant', async () => {
+    const h = createHarness({ unmapped: [105] });
+    const ticket = makeTicket({ id: 10, customer: { id: 105, name: 'Unmapped GmbH' } });
+    expect(await h.engine.startTicket(ticket)).toBe('declined');
+    expect(await drainComments(h.store, 10)).toEqual([expect.stringMatching(/Unmapped GmbH.*not mapped/)]);
+  });
+
+  it('is declined for a disabled account and for a guest', async () => {
+    const h = createHarness();
+    h.directory.add('former@contoso.example', { status: 'disabled', user: makeUser({ id: 'x' }) });
+    h.directory.add('guest@contoso.example', { status: 'guest', user: makeUser({ id: 'y' }) });
+    const t = (id: number, email: string) =>
+      makeTicket({ id, endUser: { id: null, email, firstName: 'A', lastName: 'B', phone: null } });
+    expect(await h.engine.startTicket(t(11, 'former@contoso.example'))).toBe('declined');
+    expect(await h.engine.startTicket(t(12, 'guest@contoso.example'))).toBe('declined');
+    expect(await drainComments(h.store, 11)).toEqual([expect.stringMatching(/disabled/)]);
+    expect(await drainComments(h.store, 12)).toEqual([expect.stringMatching(/guest/)]);
+  });
+});
+
+describe('the user’s replies', () => {
+  it('go to the model with the conversation so far, and every turn is written to Atera in order', async () => {
+    const h = createHarness();
+    h.model.push(
+      continueAnswer('Is there a yellow banner?'),
+      continueAnswer('Click “Update password” in it.'),
+    );
+    await h.engine.startTicket(makeTicket({ id: 20 }));
+    await h.say('Yes, there is a banner that says "Need password"');
+
+    const lastPrompt = h.model.requests
+      .at(-1)!
+      .messages.map((m) => m.content)
+      .join('\n');
+    expect(lastPrompt).toContain('Need password');
+    expect(h.chat.texts()).toEqual(['Is there a yellow banner?', 'Click “Update password” in it.']);
+    const comments = await drainComments(h.store, 20);
+    expect(comments.slice(1)).toEqual([
+      expect.stringMatching(/first answer[\s\S]*yellow banner/),
+      expect.stringMatching(/^Megan Bowen \(end user, via Teams\) — round 1:\nYes, there is a banner/),
+      expect.stringMatching(/round 1 of 10[\s\S]*Update password/),
+    ]);
+    expect((await h.store.getConversation(20))?.rounds).toBe(1);
+  });
+
+  it('ignores a redelivered activity', async () => {
+    const h = createHarness();
+    await h.engine.startTicket(makeTicket({ id: 21 }));
+    await h.say('It still asks', { activityId: 'same' });
+    await h.say('It still asks', { activityId: 'same' });
+    expect((await h.store.getConversation(21))?.rounds).toBe(1);
+  });
+
+  it('get a short helpful answer when no conversation is active', async () => {
+    const h = createHarness();
+    await h.say('hello?', { userId: 'aad-nobody' });
+    expect(h.chat.texts()[0]).toMatch(/no ticket I’m working on with you right now/);
+  });
+});
+
+describe('resolution', () => {
+  it('asks the user to confirm, and a “yes” resolves the ticket in Atera with a summary card', async () => {
+    const h = createHarness();
+    h.desk.add(makeTicket({ id: 30 }));
+    h.model.push(continueAnswer('Restart Outlook, please.'), resolvedAnswer('Great, that sounds fixed!'));
+    await h.engine.startTicket(makeTicket({ id: 30 }));
+    await h.say('I restarted it and now it works');
+    expect(h.chat.cards('confirm_fix')).toHaveLength(1);
+    expect((await h.store.getConversation(30))?.state).toBe('awaiting_confirmation');
+
+    await h.say('yes, it is fixed');
+    expect((await h.store.getConversation(30))?.state).toBe('resolved');
+    expect(h.desk.changes).toEqual([{ ticketId: 30, change: { status: 'Resolved' } }]);
+    expect(h.chat.cards('resolution_summary')).toHaveLength(1);
+    const comments = await drainComments(h.store, 30);
+    expect(comments.at(-1)).toMatch(/TicketZero resolved this ticket: the user confirmed the fix/);
+  });
+
+  it('keeps going when the user says it is still broken', async () => {
+    const h = createHarness();
+    h.model.push(
+      continueAnswer('Restart Outlook.'),
+      resolvedAnswer('Fixed?'),
+      continueAnswer('Let’s try safe mode.'),
+    );
+    await h.engine.startTicket(makeTicket({ id: 31 }));
+    await h.say('done, works now');
+    await h.say('no, it is still broken');
+    expect((await h.store.getConversation(31))?.state).toBe('active');
+    expect(h.chat.texts().at(-1)).toBe('Let’s try safe mode.');
+  });
+
+  it('resolves from the card button, only for the ticket’s own user', async () => {
+    const h = createHarness();
+    h.desk.add(makeTicket({ id: 32 }));
+    h.model.push(continueAnswer('Restart Outlook.'), resolvedAnswer('Fixed?'));
+    await h.engine.startTicket(makeTicket({ id: 32 }));
+    await h.say('works now');
+    const base = {
+      conversationId: 'a:chat-aad-megan',
+      tenantId: 't',
+      ticketId: 32,
+      verb: 'confirm_fixed' as const,
+    };
+    expect(await h.engine.onUserCardAction({ ...base, userId: 'aad-someone-else' })).toBeNull();
+    expect((await h.store.getConversation(32))?.state).toBe('awaiting_confirmation');
+    const card = await h.engine.onUserCardAction({ ...base, userId: 'aad-megan' });
+    expect(card?.kind).toBe('resolution_summary');
+    expect((await h.store.getConversation(32))?.state).toBe('resolved');
+  });
+
+  it('retries the Atera status change on the next tick when Atera fails', async () => {
+    const h = createHarness();
+    h.desk.add(makeTicket({ id: 33 }));
+    h.model.push(continueAnswer('Restart.'), resolvedAnswer('Fixed?'));
+    await h.engine.startTicket(makeTicket({ id: 33 }));
+    await h.say('works now');
+    h.desk.failUpdates = 1;
+    await h.say('yes');
+    expect((await h.store.getConversation(33))?.pendingTicketChange).toEqual({ status: 'Resolved' });
+    await h.engine.tick();
+    expect(h.desk.tickets.get(33)?.status).toBe('Resolved');
+    expect((await h.store.getConversation(33))?.pendingTicketChange).toBeNull();
+  });
+});
+
+describe('escalation', () => {
+  it('hands over when the user asks for a person, with an internal summary comment', async () => {
+    const h = createHarness();
+    h.model.push(continueAnswer('Open Outlook in safe mode.'));
+    await h.engine.startTicket(makeTicket({ id: 40 }));
+    await h.say('I want to talk to a real person please');
+    const record = await h.store.getConversation(40);
+    expect(record?.outcome).toMatchObject({ kind: 'escalated', reason: 'user_asked' });
+    expect(h.chat.cards('handover_notice')).toHaveLength(1);
+    const comments = await drainComments(h.store, 40);
+    expect(comments.at(-1)).toMatch(
+      /handed this ticket to a technician: the user asked for a person[\s\S]*What was tried:\n- Open Outlook in safe mode/,
+    );
+  });
+
+  it('hands over when the model says a human is needed', async () => {
+    const h = createHarness();
+    h.model.push(
+      continueAnswer('Does the laptop power on?'),
+      needsHumanAnswer('A technician will replace it.', 'hardware fault'),
+    );
+    await h.engine.startTicket(makeTicket({ id: 41 }));
+    await h.say('no, it smells burnt');
+    expect((await h.store.getConversation(41))?.outcome).toMatchObject({ reason: 'model_needs_human' });
+  });
+
+  it('tells the user honestly and escalates when every provider fails', async () => {
+    const h = createHarness();
+    h.model.push('fail');
+    await h.engine.startTicket(makeTicket({ id: 42 }));
+    expect(h.chat.texts()[0]).toMatch(/technician/i);
+    const record = await h.store.getConversation(42);
+    expect(record?.outcome).toMatchObject({ kind: 'escalated', reason: 'all_providers_failed' });
+    const comments = await drainComments(h.store, 42);
+    expect(comments.join('\n')).toMatch(/no AI provider could answer[\s\S]*scripted/);
+    expect(comments.join('\n')).not.toContain('sandbox-api-key-123');
+  });
+
+  it('hands over politely after the 10th round, warning before', async () => {
+    const h = createHarness();
+    await h.engine.startTicket(makeTicket({ id: 43 }));
+    for (let i = 1; i <= 10; i++) await h.say(`still the same (${i})`);
+    const record = await h.store.getConversation(43);
+    expect(record?.rounds).toBe(10);
+    expect(record?.outcome).toMatchObject({ kind: 'escalated', reason: 'round_limit' });
+    expect(h.chat.texts().some((t) => /2 more rounds/.test(t))).toBe(true);
+    expect(h.chat.texts().some((t) => /last round/.test(t))).toBe(true);
+  });
+
+  it('times out after 30 minutes, counted from the first message, also across a restart', async () => {
+    const h = createHarness();
+    await h.engine.startTicket(makeTicket({ id: 44 }));
+    h.clock.advanceMinutes(29);
+    await h.engine.tick();
+    expect((await h.store.getConversation(44))?.state).toBe('active');
+    h.clock.advanceMinutes(2);
+    const restarted = h.restart();
+    await restarted.recover();
+    const record = await h.store.getConversation(44);
+    expect(record?.outcome).toMatchObject({ kind: 'timed_out', reason: 'time_limit' });
+    expect(h.chat.cards('handover_notice')).toHaveLength(1);
+  });
+});
+
+describe('after a restart', () => {
+  it('answers the user message the previous process recorded but never answered', async () => {
+    const h = createHarness();
+    await h.engine.startTicket(makeTicket({ id: 50 }));
+    // The previous process recorded the reply, then died before the model answered.
+    await h.store.update(50, (c) => ({
+      conversation: {
+        ...c!,
+        rounds: 1,
+        awaitingAnswer: true,
+        turns: [
+          ...c!.turns,
+          { seq: c!.turns.length + 1, role: 'user', text: 'It is still asking', at: c!.createdAt },
+        ],
+      },
+      result: undefined,
+    }));
+    h.model.push(continueAnswer('Then let’s remove the saved credentials.'));
+    await h.restart().recover();
+    expect(h.chat.texts().at(-1)).toBe('Then let’s remove the saved credentials.');
+    expect((await h.store.getConversation(50))?.awaitingAnswer).toBe(false);
+  });
+});
+
+describe('several tickets for one user', () => {
+  it('run one after the other, and the user is told the second waits', async () => {
+    const h = createHarness();
+    h.model.push(continueAnswer('First ticket, first step.'));
+    await h.engine.startTicket(makeTicket({ id: 60 }));
+    expect(await h.engine.startTicket(makeTicket({ id: 61, title: 'Printer jammed' }))).toBe('queued');
+    expect(h.chat.texts().at(-1)).toMatch(/also received your ticket #61/);
+    expect(h.chat.opened).toHaveLength(1);
+
+    h.model.push(continueAnswer('Second ticket: which printer?'));
+    await h.say('please get me a technician');
+    expect((await h.store.getConversation(60))?.state).toBe('escalated');
+    expect((await h.store.getConversation(61))?.state).toBe('active');
+    expect(h.chat.texts().at(-1)).toBe('Second ticket: which printer?');
+  });
+});
+
+describe('Atera changes during a conversation', () => {
+  it('end the AI conversation when the ticket is closed in Atera', async () => {
+    const h = createHarness();
+    await h.engine.startTicket(makeTicket({ id: 70 }));
+    await h.engine.onTicketChanged(
+      makeTicket({ id: 70, status: 'Closed', modifiedAt: '2026-11-25T09:10:00Z' }),
+    );
+    expect((await h.store.getConversation(70))?.state).toBe('ended_in_atera');
+    expect(h.chat.texts().at(-1)).toMatch(/was closed by your IT team/);
+  });
+
+  it('end it when a human technician is assigned in Atera', async () => {
+    const h = createHarness();
+    await h.engine.startTicket(makeTicket({ id: 71 }));
+    await h.engine.onTicketChanged(
+      makeTicket({
+        id: 71,
+        technician: { contactId: 7, email: 'dana.tech@msp.example', fullName: 'Dana Tech' },
+      }),
+    );
+    expect((await h.store.getConversation(71))?.outcome?.reason).toBe('reassigned_in_atera');
+  });
+});
