@@ -110,14 +110,16 @@ export function createHarness(
   return harness;
 }
 
-/** Takes every queued Atera comment out of the store's outbox, in delivery order per ticket. */
+/** Takes the queued Atera comments out of the store's outbox (of one ticket, or all), in delivery order. */
 export async function drainComments(store: ConversationStore, ticketId?: number): Promise<string[]> {
   const texts: string[] = [];
   for (;;) {
-    const due = await store.dueComments('2100-01-01T00:00:00.000Z', 100, 0);
+    const due = (await store.dueComments('2100-01-01T00:00:00.000Z', 1000, 0)).filter(
+      (entry) => ticketId === undefined || entry.ticketId === ticketId,
+    );
     if (due.length === 0) return texts;
     for (const entry of due) {
-      if (ticketId === undefined || entry.ticketId === ticketId) texts.push(entry.comment.text);
+      texts.push(entry.comment.text);
       await store.markDelivered(entry.id);
     }
   }
