@@ -1,0 +1,299 @@
+/**
+ * Typed access to the parts of Atera's REST API v3 TicketZero uses. One axios instance per client; every request
+ * goes through the client-side rate limit and the retry policy, and fails as an AteraError naming the endpoint and
+ * status (never the API key).
+ */
+import axios, { AxiosError, AxiosHeaders, type AxiosInstance, type Method } from 'axios';
+import type { Log } from '../../ports/log.js';
+import { silentLog } from '../../ports/log.js';
+import type {
+  AteraActionResult,
+  AteraAgentDto,
+  AteraCommentDto,
+  AteraContactDto,
+  AteraCreateCommentDto,
+  AteraCustomerDto,
+  AteraPage,
+  AteraTicketDto,
+  AteraUpdateTicketDto,
+} from './atera-dto.js';
+import { AteraError, AteraInsecureUrlError } from './atera-error.js';
+import { RequestRateLimiter } from './request-rate-limiter.js';
+import { DEFAULT_RETRY, parseRetryAfter, retryDelay, type RetrySettings } from './retry-policy.js';
+
+export interface AteraClientOptions {
+  /** e.g. https://app.atera.com/api/v3 */
+  baseUrl: string;
+  apiKey: string;
+  timeoutMs?: number;
+  /** Client-side limit; Atera's is reported as 700 per minute. */
+  requestsPerMinute?: number;
+  /** Retry settings; pass NO_RETRY (or small delays) in tests. */
+  retry?: RetrySettings;
+  /** Plain http to a non-loopback host; refused unless true. */
+  allowInsecureHttp?: boolean;
+  userAgent?: string;
+  log?: Log;
+  /** For jitter; tests may pin it. */
+  random?: () => number;
+}
+
+/** Atera's maximum page size for most lists. */
+export const MAX_ITEMS_IN_PAGE = 50;
+const MAX_CONTACTS_IN_PAGE = 500;
+/** A list longer than this many pages is treated as a paging fault rather than read forever. */
+const MAX_PAGES = 1000;
+const DEFAULT_USER_AGENT = 'TicketZero/0.1 (+https://github.com/ticketzero; Atera API v3 client)';
+
+interface RequestSpec {
+  method: Method;
+  path: string;
+  params?: Record<string, string | number | boolean | undefined>;
+  data?: unknown;
+  /** Safe to send again after an unclear failure (GET, PUT). POSTs are repeated only when surely not processed. */
+  idempotent: boolean;
+}
+
+function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+export class AteraClient {
+  private readonly http: AxiosInstance;
+  private readonly limiter: RequestRateLimiter;
+  private readonly retry: RetrySettings;
+  private readonly log: Log;
+  private readonly random: () => number;
+  private readonly apiKey: string;
+
+  constructor(options: AteraClientOptions) {
+    const url = new URL(options.baseUrl);
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+      if (!(url.protocol === 'http:' && options.allowInsecureHttp)) {
+        throw new AteraInsecureUrlError(
+          `The Atera base URL must use https (plain http only to a loopback address), got ${url.protocol}//${url.host}`,
+        );
+      }
+    }
+    this.apiKey = options.apiKey;
+    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.log = options.log ?? silentLog;
+    this.random = options.random ?? Math.random;
+    this.limiter = new RequestRateLimiter(options.requestsPerMinute ?? 600);
+    this.http = axios.create({
+      baseURL: options.baseUrl.replace(/\/+$/, ''),
+      timeout: options.timeoutMs ?? 15_000,
+      headers: {
+        'X-API-KEY': options.apiKey,
+        'User-Agent': options.userAgent ?? DEFAULT_USER_AGENT,
+        Accept: 'application/json',
+      },
+      maxRedirects: 0,
+    });
+  }
+
+  // Tickets -------------------------------------------------------------------------------------------------
+
+  listTickets(
+    query: { page?: number; itemsInPage?: number; ticketStatus?: string; customerId?: number } = {},
+  ) {
+    return this.request<AteraPage<AteraTicketDto>>({
+      method: 'GET',
+      path: '/tickets',
+      params: { ...query, page: query.page ?? 1, itemsInPage: query.itemsInPage ?? MAX_ITEMS_IN_PAGE },
+      idempotent: true,
+    });
+  }
+
+  /** Every ticket modified at or after `sinceIso`, all pages, each ticket once. */
+  async listTicketsModifiedSince(sinceIso: string): Promise<AteraTicketDto[]> {
+    const all = await this.listAll<AteraTicketDto>('/tickets/lastmodified', { date: sinceIso });
+    const byId = new Map<number, AteraTicketDto>();
+    for (const t of all) byId.set(Number(t.TicketID), t);
+    return [...byId.values()];
+  }
+
+  getTicket(ticketId: number): Promise<AteraTicketDto> {
+    return this.request({ method: 'GET', path: `/tickets/${ticketId}`, idempotent: true });
+  }
+
+  updateTicket(ticketId: number, change: AteraUpdateTicketDto): Promise<AteraActionResult> {
+    return this.request({ method: 'PUT', path: `/tickets/${ticketId}`, data: change, idempotent: true });
+  }
+
+  listComments(ticketId: number): Promise<AteraCommentDto[]> {
+    return this.listAll<AteraCommentDto>(`/tickets/${ticketId}/comments`, {});
+  }
+
+  /** Not repeated after an unclear failure: Atera has no idempotency key (the caller reads back first). */
+  addComment(ticketId: number, comment: AteraCreateCommentDto): Promise<AteraActionResult> {
+    return this.request({
+      method: 'POST',
+      path: `/tickets/${ticketId}/comments`,
+      data: comment,
+      idempotent: false,
+    });
+  }
+
+  // Contacts, customers, agents ----------------------------------------------------------------------------
+
+  findContactsByEmail(email: string): Promise<AteraContactDto[]> {
+    return this.listAll<AteraContactDto>('/contacts', { 'searchOptions.email': email }, MAX_CONTACTS_IN_PAGE);
+  }
+
+  listCustomers(): Promise<AteraCustomerDto[]> {
+    return this.listAll<AteraCustomerDto>('/customers', {});
+  }
+
+  getCustomer(customerId: number): Promise<AteraCustomerDto> {
+    return this.request({ method: 'GET', path: `/customers/${customerId}`, idempotent: true });
+  }
+
+  /** RMM agents (devices), of one customer when given. */
+  listAgents(customerId?: number): Promise<AteraAgentDto[]> {
+    return this.listAll<AteraAgentDto>(
+      customerId === undefined ? '/agents' : `/agents/customer/${customerId}`,
+      {},
+    );
+  }
+
+  // Plumbing ------------------------------------------------------------------------------------------------
+
+  /** Reads every page of a list endpoint (paging envelope; `totalPages`, `totalItemCount` or `totalItems`). */
+  async listAll<T>(
+    path: string,
+    params: Record<string, string | number | boolean | undefined>,
+    itemsInPage = MAX_ITEMS_IN_PAGE,
+  ): Promise<T[]> {
+    const items: T[] = [];
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const envelope = await this.request<AteraPage<T>>({
+        method: 'GET',
+        path,
+        params: { ...params, page, itemsInPage },
+        idempotent: true,
+      });
+      const pageItems = Array.isArray(envelope?.items) ? envelope.items : [];
+      items.push(...pageItems);
+      const size = envelope.itemsInPage ?? itemsInPage;
+      const total = envelope.totalItemCount ?? envelope.totalItems;
+      const more =
+        typeof envelope.totalPages === 'number'
+          ? page < envelope.totalPages
+          : typeof total === 'number'
+            ? page * size < total
+            : pageItems.length >= size && pageItems.length > 0;
+      if (!more || pageItems.length === 0) return items;
+    }
+    throw new AteraError(
+      `Atera GET ${path} has more than ${MAX_PAGES} pages`,
+      `GET ${path}`,
+      undefined,
+      false,
+    );
+  }
+
+  private async request<T>(spec: RequestSpec): Promise<T> {
+    const endpoint = `${spec.method.toUpperCase()} ${spec.path}`;
+    const started = Date.now();
+    for (let attempts = 1; ; attempts++) {
+      await this.limiter.acquire();
+      try {
+        const response = await this.http.request<T>({
+          method: spec.method,
+          url: spec.path,
+          params: spec.params,
+          data: spec.data,
+        });
+        return response.data;
+      } catch (cause) {
+        const { error, repeatable } = this.describeFailure(cause, endpoint, spec.idempotent);
+        if (error.retryAfterMs !== undefined) this.limiter.pauseUntil(Date.now() + error.retryAfterMs);
+        const delay = retryDelay(
+          this.retry,
+          { attempts, elapsedMs: Date.now() - started, repeatable, retryAfterMs: error.retryAfterMs },
+          this.random,
+        );
+        if (delay === null) throw error;
+        this.log.warn(
+          { endpoint, status: error.status, attempt: attempts, delayMs: delay },
+          'atera request retried',
+        );
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  private describeFailure(
+    cause: unknown,
+    endpoint: string,
+    idempotent: boolean,
+  ): { error: AteraError; repeatable: boolean } {
+    if (!(cause instanceof AxiosError)) {
+      const message = cause instanceof Error ? cause.message : String(cause);
+      return {
+        error: new AteraError(
+          `Atera ${endpoint} failed: ${this.scrub(message)}`,
+          endpoint,
+          undefined,
+          false,
+          {
+            cause,
+          },
+        ),
+        repeatable: false,
+      };
+    }
+    const sanitized = this.sanitize(cause);
+    const status = cause.response?.status;
+    if (status !== undefined) {
+      const retryAfterMs =
+        status === 429 ? parseRetryAfter(cause.response?.headers['retry-after'], Date.now()) : undefined;
+      const retryable = status === 429 || status >= 500;
+      const hint =
+        status === 401 || status === 403
+          ? ': the API key was refused (check ATERA_API_KEY)'
+          : status === 429
+            ? ': rate limited'
+            : '';
+      return {
+        error: new AteraError(`Atera ${endpoint} answered ${status}${hint}`, endpoint, status, retryable, {
+          cause: sanitized,
+          retryAfterMs,
+        }),
+        // A 429 is refused before processing, so even a POST can be sent again; a 5xx POST may have been stored.
+        repeatable: status === 429 || (retryable && idempotent),
+      };
+    }
+    const code = cause.code ?? 'network error';
+    const neverSent = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
+    return {
+      error: new AteraError(
+        `Atera ${endpoint} failed without an answer (${code})`,
+        endpoint,
+        undefined,
+        true,
+        {
+          cause: sanitized,
+        },
+      ),
+      repeatable: idempotent || neverSent,
+    };
+  }
+
+  /** The AxiosError kept as cause, without the API key in its config or the raw request it holds. */
+  private sanitize(error: AxiosError): AxiosError {
+    const headers = error.config?.headers;
+    if (headers instanceof AxiosHeaders) headers.set('X-API-KEY', '[redacted]');
+    else if (headers) (headers as Record<string, unknown>)['X-API-KEY'] = '[redacted]';
+    error.request = undefined;
+    if (error.response) error.response.request = undefined;
+    error.message = this.scrub(error.message);
+    return error;
+  }
+
+  private scrub(message: string): string {
+    return this.apiKey ? message.split(this.apiKey).join('[redacted]') : message;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * AteraTicketDesk: the engine's TicketDesk and the watcher's TicketFeed, on Atera's REST API v3.
+ */
+import { NotFoundError } from '../../errors.js';
+import type {
+  Device,
+  NewComment,
+  Ticket,
+  TicketChange,
+  TicketComment,
+  TicketDesk,
+  TicketFeed,
+} from '../../ports/ticket-desk.js';
+import type { AteraClient } from './atera-client.js';
+import type { AteraCreateCommentDto, AteraUpdateTicketDto } from './atera-dto.js';
+import { AteraError } from './atera-error.js';
+import { textToCommentHtml } from './comment-html.js';
+import { agentBelongsTo, toDevice, toTicket, toTicketComment } from './map-atera-dto.js';
+
+export interface AteraTicketDeskSettings {
+  /** The Atera technician TicketZero writes as (id and/or e-mail; at least one). */
+  technicianId?: number;
+  technicianEmail?: string;
+}
+
+/** The line that carries a comment's marker, so a delivery can be recognised when read back. */
+export function markerLine(marker: string): string {
+  return `[TicketZero ref ${marker}]`;
+}
+
+export class AteraTicketDesk implements TicketDesk, TicketFeed {
+  constructor(
+    private readonly client: AteraClient,
+    private readonly settings: AteraTicketDeskSettings,
+  ) {
+    if (settings.technicianId === undefined && !settings.technicianEmail) {
+      throw new TypeError('AteraTicketDesk needs the technician id or e-mail TicketZero writes as');
+    }
+  }
+
+  async getTicket(ticketId: number): Promise<Ticket> {
+    try {
+      return toTicket(await this.client.getTicket(ticketId));
+    } catch (error) {
+      throw notFoundOr(error, `Atera ticket ${ticketId} does not exist`);
+    }
+  }
+
+  async changedSince(since: string): Promise<Ticket[]> {
+    const dtos = await this.client.listTicketsModifiedSince(since);
+    return dtos.map(toTicket);
+  }
+
+  async updateTicket(ticketId: number, change: TicketChange): Promise<void> {
+    const dto: AteraUpdateTicketDto = {};
+    if (change.status !== undefined) dto.TicketStatus = change.status;
+    if (change.priority !== undefined) dto.TicketPriority = change.priority;
+    if (change.technicianContactId !== undefined) dto.TechnicianContactID = change.technicianContactId;
+    else if (change.technicianEmail !== undefined) dto.TechnicianEmail = change.technicianEmail;
+    if (Object.keys(dto).length === 0) return;
+    try {
+      await this.client.updateTicket(ticketId, dto);
+    } catch (error) {
+      throw notFoundOr(error, `Atera ticket ${ticketId} does not exist`);
+    }
+  }
+
+  async listComments(ticketId: number): Promise<TicketComment[]> {
+    try {
+      return (await this.client.listComments(ticketId)).map(toTicketComment);
+    } catch (error) {
+      throw notFoundOr(error, `Atera ticket ${ticketId} does not exist`);
+    }
+  }
+
+  /**
+   * Posts once, never repeating after an unclear failure (the outbox reads back and looks for the marker).
+   * The text is HTML-escaped (Atera renders comments as HTML) and ends with the marker line.
+   */
+  async addComment(ticketId: number, comment: NewComment): Promise<void> {
+    const body: AteraCreateCommentDto = {
+      CommentText: `${textToCommentHtml(comment.text)}<br><br>${textToCommentHtml(markerLine(comment.marker))}`,
+      CommentTimestampUTC: comment.timestampUtc,
+    };
+    if (comment.author === 'end_user' && comment.endUserId) {
+      body.EnduserCommentDetails = { EnduserId: comment.endUserId };
+    } else {
+      body.TechnicianCommentDetails = {
+        ...(this.settings.technicianId !== undefined ? { TechnicianId: this.settings.technicianId } : {}),
+        ...(this.settings.technicianEmail ? { TechnicianEmail: this.settings.technicianEmail } : {}),
+        IsInternal: comment.visibility === 'internal',
+      };
+    }
+    await this.client.addComment(ticketId, body);
+  }
+
+  async findDevices(query: {
+    customerId: number | null;
+    email: string;
+    displayName: string;
+  }): Promise<Device[]> {
+    if (query.customerId === null) return [];
+    const agents = await this.client.listAgents(query.customerId);
+    return agents.filter((a) => agentBelongsTo(a, query)).map(toDevice);
+  }
+}
+
+/** Atera's 404 on a read means the ticket is gone; on a comment POST it may also mean a malformed body. */
+function notFoundOr(error: unknown, message: string): unknown {
+  if (error instanceof AteraError && error.status === 404)
+    return new NotFoundError(message, { cause: error });
+  return error;
+}
