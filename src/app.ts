@@ -1,0 +1,244 @@
+/**
+ * The composition root: config → logger → adapters → engine → HTTP. The only module that knows both the engine
+ * and the adapters. `main.ts` runs it for production; tests and the local run build it with their own clock and
+ * settings pointed at the sandboxes.
+ */
+import { hostname } from 'node:os';
+import type { Config } from './config/load-config.js';
+import { loadTenantMap } from './config/tenant-map.js';
+import { AteraClient } from './adapters/atera/atera-client.js';
+import { AteraTicketDesk } from './adapters/atera/atera-ticket-desk.js';
+import { createProviderChain } from './adapters/ai/provider-chain.js';
+import { createProvidersFromConfig } from './adapters/ai/create-providers.js';
+import { createGraphAppInstaller } from './adapters/graph/app-installer.js';
+import { createGraphUserDirectory } from './adapters/graph/graph-user-directory.js';
+import { createConversationStoreFromConfig } from './adapters/store/create-store.js';
+import { createTeamsBot } from './adapters/teams/teams-bot.js';
+import { createConversationEngine, type ConversationEngine, type EngineObserver } from './engine/conversation-engine.js';
+import { createCommentOutbox } from './engine/comment-outbox.js';
+import { createTicketWatcher } from './engine/ticket-watcher.js';
+import { registerAteraWebhook } from './http/atera-webhook.js';
+import { createBotFrameworkAuthentication } from './http/bot-authentication.js';
+import { createHttpServer, listen, resolveBindHost, type ListeningServer } from './http/server.js';
+import { createLogger, type Logger } from './logging/logger.js';
+import { systemClock, type Clock } from './ports/clock.js';
+import type { ConversationStore } from './ports/conversation-store.js';
+import type { Ticket, TicketFeed } from './ports/ticket-desk.js';
+
+export interface TicketZeroOptions {
+  log?: Logger;
+  clock?: Clock;
+  /** Observes the engine (metrics). */
+  observer?: EngineObserver;
+  /** How often deadlines are checked (ms). */
+  tickMs?: number;
+  /** How often the outbox looks for due comments (ms). */
+  outboxIntervalMs?: number;
+}
+
+export interface TicketZero {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly engine: ConversationEngine;
+  readonly store: ConversationStore;
+  readonly watcher: ReturnType<typeof createTicketWatcher>;
+  readonly outbox: ReturnType<typeof createCommentOutbox>;
+  /** Starts listening, recovers what a previous process left, then starts polling and delivering. */
+  start(): Promise<ListeningServer>;
+  stop(): Promise<void>;
+}
+
+export async function createTicketZero(config: Config, options: TicketZeroOptions = {}): Promise<TicketZero> {
+  const log = options.log ?? createLogger({ level: config.ops.logLevel, pretty: config.ops.logPretty });
+  const clock = options.clock ?? systemClock;
+  const instanceId = config.store.instanceId ?? `${hostname()}:${process.pid}`;
+
+  const store = await createConversationStoreFromConfig(
+    { kind: config.store.kind, dataDir: config.store.dataDir, databaseUrl: config.store.databaseUrl, instanceId },
+    { log, transcriptKeys: config.security.transcriptKeys },
+  );
+
+  const atera = new AteraClient({
+    baseUrl: config.atera.baseUrl,
+    apiKey: config.atera.apiKey,
+    timeoutMs: config.atera.requestTimeoutMs,
+    requestsPerMinute: config.atera.requestsPerMinute,
+    allowInsecureHttp: config.atera.allowInsecureHttp,
+    retry: {
+      maxRetries: config.atera.maxRetries,
+      budgetMs: config.atera.retryBudgetMs,
+      baseDelayMs: 500,
+      maxDelayMs: 30_000,
+    },
+    log,
+  });
+  const desk = new AteraTicketDesk(atera, {
+    ...(config.atera.technicianId !== undefined ? { technicianId: config.atera.technicianId } : {}),
+    ...(config.atera.technicianEmail ? { technicianEmail: config.atera.technicianEmail } : {}),
+  });
+
+  const tenants = loadTenantMap(config.graph, config.bot);
+  const directory = createGraphUserDirectory({ tenants, graph: config.graph, log });
+  const appInstaller = createGraphAppInstaller({ tenants, graph: config.graph, teamsAppId: config.bot.teamsAppId, log });
+
+  const providers = createProvidersFromConfig(config.ai, log);
+  const model = createProviderChain({
+    providers,
+    breakerFailures: config.ai.breakerFailures,
+    breakerCooldownMs: config.ai.breakerCooldownMs,
+    log,
+  });
+
+  const teams = createTeamsBot({
+    store,
+    auth: createBotFrameworkAuthentication(config.bot),
+    appId: config.bot.appId,
+    defaultServiceUrl: config.bot.serviceUrl,
+    appInstaller,
+    groups: directory,
+    technicians: {
+      teamId: config.technicians.teamId,
+      channelId: config.technicians.channelId,
+      groupId: config.technicians.groupId,
+      directoryFile: config.technicians.directoryFile,
+    },
+    tenants,
+    log,
+  });
+
+  let outboxRef: { kick(): void } | null = null;
+  const engine = createConversationEngine({
+    desk,
+    directory,
+    tenants,
+    chat: teams.chat,
+    technicians: teams.technicianChannel,
+    authority: teams.authority,
+    technicianDirectory: teams.directory,
+    model,
+    store,
+    clock,
+    log,
+    settings: {
+      maxRounds: config.conversation.maxRounds,
+      maxMinutes: config.conversation.maxMinutes,
+      warnRoundsLeft: config.conversation.warnRoundsLeft,
+      commentVisibility: config.atera.commentVisibility,
+      promptTokenBudget: config.ai.promptTokenBudget,
+      maxAnswerTokens: config.ai.maxAnswerTokens,
+      escalation: {
+        status: config.technicians.escalationStatus,
+        ...(config.technicians.escalationPriority ? { priority: config.technicians.escalationPriority } : {}),
+      },
+      linkAllowList: config.security.linkAllowList,
+      forbiddenInAnswers: secretsOf(config),
+      userMessagesPerMinute: config.security.userMessagesPerMinute,
+      ownTechnician: {
+        ...(config.atera.technicianId !== undefined ? { contactId: config.atera.technicianId } : {}),
+        ...(config.atera.technicianEmail ? { email: config.atera.technicianEmail } : {}),
+      },
+    },
+    onCommentsQueued: () => outboxRef?.kick(),
+    ...(options.observer ? { observer: options.observer } : {}),
+  });
+  teams.attach(engine);
+
+  // The watcher's feed also tells the engine about tickets that changed under a live conversation
+  // (closed, resolved or reassigned in Atera), at no extra Atera call.
+  const feed: TicketFeed = {
+    changedSince: async (since: string): Promise<Ticket[]> => {
+      const tickets = await desk.changedSince(since);
+      for (const ticket of tickets) {
+        await engine.onTicketChanged(ticket).catch((error: unknown) => {
+          log.warn({ ticketId: ticket.id, err: error }, 'could not apply an Atera change to its conversation');
+        });
+      }
+      return tickets;
+    },
+    getTicket: (id) => desk.getTicket(id),
+  };
+
+  const watcher = createTicketWatcher({
+    feed,
+    store,
+    clock,
+    log,
+    intake: (ticket) => engine.startTicket(ticket),
+    settings: {
+      pollSeconds: config.atera.pollSeconds,
+      maxConcurrent: config.atera.maxConcurrentTickets,
+      backfillMinutes: config.atera.backfillMinutes,
+      instanceId,
+      commentVisibility: config.atera.commentVisibility,
+    },
+  });
+  const outbox = createCommentOutbox({
+    store,
+    desk,
+    clock,
+    log,
+    settings: {
+      intervalMs: options.outboxIntervalMs ?? 1000,
+      batchSize: 20,
+      leaseMs: 60_000,
+      baseBackoffMs: 1000,
+      maxBackoffMs: 10 * 60_000,
+    },
+  });
+  outboxRef = outbox;
+
+  const bind = resolveBindHost({ host: config.http.host, appId: config.bot.appId });
+  const server = createHttpServer({ log, maxBodyBytes: config.http.maxBodyBytes });
+  teams.mount(server);
+  registerAteraWebhook(server, { secret: config.atera.webhookSecret, watcher, log });
+
+  let listening: ListeningServer | null = null;
+  let ticker: NodeJS.Timeout | null = null;
+
+  return {
+    config,
+    log,
+    engine,
+    store,
+    watcher,
+    outbox,
+    async start() {
+      if (bind.warning) log.warn({ host: bind.host }, bind.warning);
+      listening = await listen(server, { port: config.http.port, host: bind.host });
+      log.info(
+        { url: listening.url, localMode: bind.localMode, providers: model.providers, store: config.store.kind },
+        'TicketZero listening',
+      );
+      await engine.recover();
+      watcher.start();
+      outbox.start();
+      ticker = setInterval(() => {
+        engine.tick().catch((error: unknown) => log.error({ err: error }, 'engine tick failed'));
+      }, options.tickMs ?? 5000);
+      ticker.unref();
+      return listening;
+    },
+    async stop() {
+      if (ticker) clearInterval(ticker);
+      watcher.stop();
+      outbox.stop();
+      await outbox.drain().catch(() => 0);
+      if (listening) await listening.close();
+      await store.close();
+    },
+  };
+}
+
+/** Secret values that must never appear in an AI answer. */
+function secretsOf(config: Config): string[] {
+  return [
+    config.atera.apiKey,
+    config.bot.appPassword,
+    config.graph.clientSecret,
+    config.ai.azureApiKey,
+    config.ai.openaiApiKey,
+    config.atera.webhookSecret,
+    config.ops.metricsToken,
+    config.ops.dashboardToken,
+  ].filter((s): s is string => typeof s === 'string' && s.length >= 8);
+}
