@@ -1,0 +1,126 @@
+/**
+ * ChatChannel over the Bot Framework connector: the end user's 1:1 chat with TicketZero.
+ * Opening a chat reuses a stored conversation reference, or installs the app for the user (through Graph) and
+ * creates the 1:1 conversation; messages are then sent proactively with the stored reference.
+ */
+import { TurnContext, type CloudAdapter, type ConversationReference } from 'botbuilder';
+import { NotFoundError } from '../../errors.js';
+import type { AnswerWriter, ChatChannel, ChatTarget, OutgoingMessage } from '../../ports/chat.js';
+import type { Log } from '../../ports/log.js';
+import type { TenantRef } from '../../ports/user-directory.js';
+import { createBufferedAnswerWriter, createStreamingAnswerWriter } from './answer-writer.js';
+import type { ConnectorCall } from './connector-retry.js';
+import { toActivity } from './outgoing-activity.js';
+import type { TeamsKv } from './teams-kv.js';
+import { TeamsConnectorError } from './teams-errors.js';
+
+/** Installs TicketZero for a user through Graph (structural: the Graph adapter's AppInstaller). */
+export interface AppInstaller {
+  ensureInstalled(
+    tenant: TenantRef,
+    userId: string,
+  ): Promise<{ installed: 'already' | 'now'; chatId: string | null }>;
+}
+
+/** The 1:1 turns being handled right now, so an answer can be streamed into the turn that asked for it. */
+export interface ActiveTurns {
+  get(conversationId: string): TurnContext | undefined;
+}
+
+export interface TeamsChatChannelDeps {
+  adapter: CloudAdapter;
+  appId: string | undefined;
+  /** Token audience for outbound calls; undefined uses the authentication's configured scope. */
+  audience: string | undefined;
+  kv: TeamsKv;
+  appInstaller: AppInstaller;
+  defaultServiceUrl: string;
+  activeTurns: ActiveTurns;
+  call: ConnectorCall;
+  log: Log;
+}
+
+export function createTeamsChatChannel(deps: TeamsChatChannelDeps): ChatChannel {
+  const { adapter, kv, call, log } = deps;
+  const botId = `28:${deps.appId ?? 'ticketzero'}`;
+
+  async function referenceFor(conversationId: string): Promise<Partial<ConversationReference>> {
+    const chat = await kv.chatForConversation(conversationId);
+    if (!chat) throw new NotFoundError(`no Teams conversation reference is stored for ${conversationId}`);
+    return chat.reference;
+  }
+
+  async function sendActivity(conversationId: string, activity: Parameters<TurnContext['sendActivity']>[0]) {
+    const reference = await referenceFor(conversationId);
+    await call('sendToConversation', () =>
+      adapter.continueConversationAsync(deps.appId ?? '', reference, async (context) => {
+        await context.sendActivity(activity);
+      }),
+    );
+  }
+
+  async function send(conversationId: string, message: OutgoingMessage): Promise<void> {
+    await sendActivity(conversationId, toActivity(message));
+  }
+
+  return {
+    async openChat(target: ChatTarget) {
+      const stored = await kv.chatForUser(target.userId);
+      const storedId = stored?.reference.conversation?.id;
+      if (stored && storedId) return { conversationId: storedId };
+
+      const chatLog = log.child({ tenantId: target.tenant.tenantId, userId: target.userId });
+      const install = await deps.appInstaller.ensureInstalled(target.tenant, target.userId);
+      chatLog.info({ installed: install.installed }, 'app installation checked');
+
+      const tenantId = target.tenant.tenantId;
+      const serviceUrl = (await kv.serviceUrlFor(tenantId)) ?? deps.defaultServiceUrl;
+      let reference: Partial<ConversationReference> | null = null;
+      await call('createConversation', () =>
+        adapter.createConversationAsync(
+          deps.appId ?? '',
+          'msteams',
+          serviceUrl,
+          // botbuilder falls back to the configured scope when the audience is undefined.
+          deps.audience as string,
+          {
+            isGroup: false,
+            bot: { id: botId, name: 'TicketZero' },
+            members: [{ id: target.userId, name: target.displayName }],
+            tenantId,
+            channelData: { tenant: { id: tenantId } },
+          },
+          async (context) => {
+            reference = TurnContext.getConversationReference(context.activity);
+          },
+        ),
+      );
+      const ref = reference as Partial<ConversationReference> | null;
+      const conversationId = ref?.conversation?.id;
+      if (!ref || !conversationId) throw new TeamsConnectorError('the connector created no 1:1 conversation');
+      const full: Partial<ConversationReference> = {
+        ...ref,
+        bot: { id: botId, name: 'TicketZero' },
+        user: { id: target.userId, name: target.displayName, aadObjectId: target.userId },
+        conversation: { ...ref.conversation!, tenantId, conversationType: 'personal', isGroup: false },
+      };
+      await kv.rememberChat({ reference: full, tenantId, userId: target.userId });
+      chatLog.info({ conversationId }, 'chat opened');
+      return { conversationId };
+    },
+
+    send,
+
+    async sendTyping(conversationId) {
+      await sendActivity(conversationId, { type: 'typing' });
+    },
+
+    beginAnswer(conversationId): AnswerWriter {
+      const turn = deps.activeTurns.get(conversationId);
+      if (turn) {
+        return createStreamingAnswerWriter(turn, (text) => send(conversationId, { kind: 'text', text }), log);
+      }
+      return createBufferedAnswerWriter((message) => send(conversationId, message));
+    },
+  };
+}
