@@ -709,21 +709,24 @@ export async function startConnectorSandbox(
     }
   }
 
+  /**
+   * teams-ai's StreamingResponse puts the stream fields on a `streaminfo` entity and on channelData; botbuilder's
+   * serializer keeps only the entity's `type`, so what arrives is mostly channelData. Read both.
+   */
   function streamInfo(activity: Record<string, unknown>): RecordedActivity['stream'] | undefined {
     const channelData = (activity['channelData'] ?? {}) as Record<string, unknown>;
     const entities = Array.isArray(activity['entities'])
       ? (activity['entities'] as Array<Record<string, unknown>>)
       : [];
-    const info =
-      entities.find((e) => e['type'] === 'streaminfo') ??
-      (channelData['streamType'] ? channelData : undefined);
-    if (!info) return undefined;
-    const id = (info['streamId'] ?? channelData['streamId']) as string | undefined;
-    const sequence = info['streamSequence'] as number | undefined;
+    const entity = entities.find((e) => e['type'] === 'streaminfo');
+    if (!entity && !channelData['streamType']) return undefined;
+    const field = (name: string): unknown => entity?.[name] ?? channelData[name];
+    const id = field('streamId');
+    const sequence = field('streamSequence');
     return {
-      ...(id ? { id } : {}),
-      type: String(info['streamType'] ?? 'streaming'),
-      ...(sequence !== undefined ? { sequence } : {}),
+      ...(typeof id === 'string' ? { id } : {}),
+      type: String(field('streamType') ?? 'streaming'),
+      ...(typeof sequence === 'number' ? { sequence } : {}),
     };
   }
 
