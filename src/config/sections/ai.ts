@@ -43,8 +43,8 @@ export const aiSection = {
   /** Consecutive failures that open a provider's circuit. */
   breakerFailures: setting('AI_BREAKER_FAILURES', int(3, 1)),
   breakerCooldownMs: setting('AI_BREAKER_COOLDOWN_MS', int(60_000, 100)),
-  /** Prompt budget in tokens (system + context + history), so small models' windows are respected. */
-  promptTokenBudget: setting('AI_PROMPT_TOKEN_BUDGET', int(3000, 500)),
+  /** Prompt budget in estimated tokens (system + context + history), so small models' windows are respected; the system prompt alone needs about 1000. */
+  promptTokenBudget: setting('AI_PROMPT_TOKEN_BUDGET', int(3000, 1200)),
   maxAnswerTokens: setting('AI_MAX_ANSWER_TOKENS', int(600, 32)),
   temperature: setting('AI_TEMPERATURE', z.coerce.number().min(0).max(2).default(0.2)),
 };
