@@ -52,6 +52,16 @@ export async function streamChatCompletion(
     error: scrub(error, settings.secrets),
   });
 
+  const stoppedEarly = (): ProviderResult | null => {
+    if (timedOut === 'first_token') {
+      return fail('timeout', `no answer within ${settings.firstTokenTimeoutMs} ms (connect and first token)`);
+    }
+    if (timedOut === 'total')
+      return fail('timeout', `answer not complete within ${settings.totalTimeoutMs} ms`);
+    if (request.signal?.aborted) return fail('error', 'cancelled by the caller');
+    return null;
+  };
+
   let text = '';
   try {
     const stream = await client.chat.completions.create(
@@ -88,6 +98,9 @@ export async function streamChatCompletion(
       if (choice.finish_reason) finish = choice.finish_reason;
     }
 
+    // The client ends the stream quietly when it is aborted, so a timeout can show up here rather than as an error.
+    const stopped = stoppedEarly();
+    if (stopped) return stopped;
     if (!finish) return fail('invalid', 'the answer stream ended before the answer was complete');
     if (text.trim() === '') return fail('invalid', `empty answer (finish reason ${finish})`);
     return {
@@ -99,12 +112,8 @@ export async function streamChatCompletion(
       latencyMs: Math.round(performance.now() - started),
     };
   } catch (error) {
-    if (timedOut === 'first_token') {
-      return fail('timeout', `no answer within ${settings.firstTokenTimeoutMs} ms (connect and first token)`);
-    }
-    if (timedOut === 'total')
-      return fail('timeout', `answer not complete within ${settings.totalTimeoutMs} ms`);
-    if (request.signal?.aborted) return fail('error', 'cancelled by the caller');
+    const stopped = stoppedEarly();
+    if (stopped) return stopped;
     const [status, reason] = classify(error);
     settings.log.debug({ provider: settings.name, status, errorName: errorName(error) }, 'model call failed');
     return fail(status, text ? `${reason} (after ${text.length} characters of answer)` : reason);

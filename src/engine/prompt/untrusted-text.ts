@@ -21,7 +21,7 @@ export function neutraliseUntrustedText(text: string): string {
     .replace(/\[(?=\[)/g, '[ ')
     .replace(/\](?=\])/g, '] ')
     .replace(TAG_LOOKALIKE, (_m, slash: string, name: string) => `‹${slash}${name}`)
-    .replace(/\u0000/g, '');
+    .replaceAll('\u0000', '');
 }
 
 export function wrapAsData(tag: DataTag, text: string): string {
