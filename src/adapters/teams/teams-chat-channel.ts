@@ -10,6 +10,7 @@ import type { Log } from '../../ports/log.js';
 import type { TenantRef } from '../../ports/user-directory.js';
 import { createBufferedAnswerWriter, createStreamingAnswerWriter } from './answer-writer.js';
 import type { ConnectorCall } from './connector-retry.js';
+import { sendAsNewMessages } from './proactive-send.js';
 import { toActivity } from './outgoing-activity.js';
 import type { TeamsKv } from './teams-kv.js';
 import { TeamsConnectorError } from './teams-errors.js';
@@ -54,7 +55,7 @@ export function createTeamsChatChannel(deps: TeamsChatChannelDeps): ChatChannel 
     const reference = await referenceFor(conversationId);
     await call('sendToConversation', () =>
       adapter.continueConversationAsync(deps.appId ?? '', reference, async (context) => {
-        await context.sendActivity(activity);
+        await sendAsNewMessages(context).sendActivity(activity);
       }),
     );
   }

@@ -50,6 +50,9 @@ export function createTeamsKv(store: AdapterKv) {
     async rememberChat(chat: StoredChat): Promise<void> {
       const conversationId = chat.reference.conversation?.id;
       if (!conversationId) return;
+      // Without an activity id, proactive sends are new messages (sendToConversation), not replies to an old one.
+      const { activityId: _replyTo, ...reference } = chat.reference;
+      chat = { ...chat, reference };
       await store.setValue(NS.userChat, chat.userId, chat);
       await store.setValue(NS.conversation, conversationId, chat);
     },

@@ -7,6 +7,7 @@ import type { CardSpec, Mention, OutgoingMessage, TechnicianChannel, ThreadRef }
 import type { Log } from '../../ports/log.js';
 import { cardAttachment, renderCard } from './cards/render-card.js';
 import type { ConnectorCall } from './connector-retry.js';
+import { sendAsNewMessages } from './proactive-send.js';
 import { toActivity } from './outgoing-activity.js';
 import type { TeamsKv, TechniciansChannelLocation } from './teams-kv.js';
 import { TeamsConnectorError, TeamsNotReadyError } from './teams-errors.js';
@@ -174,7 +175,7 @@ export function createTeamsTechnicianChannel(deps: TechnicianChannelDeps): Techn
 
     async post(thread, message: OutgoingMessage, mention?: Mention) {
       const activity = toActivity(message, { foldLongText: true, ...(mention ? { mention } : {}) });
-      await inThread(thread, 'postInThread', (context) => context.sendActivity(activity));
+      await inThread(thread, 'postInThread', (context) => sendAsNewMessages(context).sendActivity(activity));
     },
   };
 }
