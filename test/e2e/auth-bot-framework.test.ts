@@ -203,6 +203,35 @@ describe('outbound Bot Framework authentication', () => {
     }
   });
 
+  it('accepts a token from any sandbox’s token endpoint, as every connector trusts the one Entra ID', async () => {
+    const first = await startConnectorSandbox({ appId: 'app-two-connectors' });
+    const second = await startConnectorSandbox({ appId: 'app-two-connectors' });
+    try {
+      const tokenResponse = await fetch(`${first.loginUrl(TENANT)}/oauth2/v2.0/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: 'app-two-connectors',
+          client_secret: 'anything',
+          scope: 'https://api.botframework.com/.default',
+        }).toString(),
+      });
+      const { access_token: token } = (await tokenResponse.json()) as { access_token: string };
+
+      const response = await fetch(`${second.url}/v3/conversations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ members: [{ id: ada.id }], tenantId: TENANT }),
+      });
+
+      expect(response.status).toBe(201);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
   it('is refused by the connector when a call carries no bearer token', async () => {
     const sandbox = await startConnectorSandbox({ appId: 'app-no-token' });
     try {

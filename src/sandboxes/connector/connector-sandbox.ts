@@ -254,6 +254,19 @@ const MAX_BODY_BYTES = 1024 * 1024;
 const MAX_ACTIVITY_BYTES = 28 * 1024;
 const BOT_FRAMEWORK_AUDIENCE = 'https://api.botframework.com';
 
+let sharedEntraId: TokenIssuer | undefined;
+/**
+ * The Entra ID that issues the bot's outbound tokens is one authority for every connector, as in production: a
+ * token fetched from one sandbox's token endpoint is valid at another's v3 API. This matters because botbuilder
+ * caches outbound tokens process-wide by app id and scope (AppCredentials.cache), so two sandboxes in one test
+ * process with the same app id would otherwise refuse each other's cached tokens. Channel signing keys stay per
+ * sandbox.
+ */
+function entraId(): TokenIssuer {
+  sharedEntraId ??= createTokenIssuer({ endorsements: [] });
+  return sharedEntraId;
+}
+
 export async function startConnectorSandbox(
   options: ConnectorSandboxOptions = {},
 ): Promise<ConnectorSandbox> {
@@ -508,7 +521,7 @@ export async function startConnectorSandbox(
         'AADSTS1002012: The provided value for scope is not valid.',
       );
     const aud = resource.slice(0, -'/.default'.length);
-    const accessToken = issuer.signAccessToken({
+    const accessToken = entraId().signAccessToken({
       aud,
       iss: `${baseUrl}/${tenant}/`,
       appid: appId,
@@ -527,7 +540,7 @@ export async function startConnectorSandbox(
     const match = /^Bearer (.+)$/.exec(header);
     if (!match?.[1])
       throw new HttpError(401, 'Unauthorized', 'Authorization has been denied for this request.');
-    const check = issuer.verifyAccessToken(match[1], { audience: BOT_FRAMEWORK_AUDIENCE, appId });
+    const check = entraId().verifyAccessToken(match[1], { audience: BOT_FRAMEWORK_AUDIENCE, appId });
     if (!check.ok)
       throw new HttpError(401, 'Unauthorized', 'Authorization has been denied for this request.');
     return true;
