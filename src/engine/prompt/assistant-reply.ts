@@ -75,7 +75,10 @@ function readFields(block: string): {
     .replace(/\]\](?:\s*`{1,3})?$/, '')
     .trim();
   const field = (name: string): string | null => {
-    const match = new RegExp(`(?:^|[;|,\\n]|\\s)${name}\\s*[=:]\\s*("[^"]*"|[^;|\\n]*)`, 'i').exec(body);
+    const match = new RegExp(
+      `(?:^|[;|,\\n]|\\s)${name}\\s*[=:]\\s*("[^"]*"|(?:(?!\\s+[a-z_]+\\s*[=:])[^;|\\n])*)`,
+      'i',
+    ).exec(body);
     const value = match?.[1]?.replace(/^"|"$/g, '').trim();
     return value ? value : null;
   };
