@@ -1,7 +1,8 @@
 /**
  * The embedded ConversationStore (the default): one lowdb JSON document under the data directory holding the
- * live work — live conversations, comments not yet delivered, claims, cursors, small values — plus an
- * append-only archive of ended conversations (see conversation-archive.ts).
+ * live work — live conversations, comments not yet delivered, cursors, small values — plus an append-only
+ * archive of ended conversations (conversation-archive.ts) and an append-only log of ticket claims
+ * (claims-log.ts).
  *
  * Durability: every change is applied in memory (atomically: the change function is synchronous) and the
  * promise of the call that made it resolves only once a document containing it has been written atomically
@@ -24,6 +25,7 @@ import type {
 } from '../../ports/conversation-store.js';
 import { silentLog, type Log } from '../../ports/log.js';
 import { newestEnded, timeOf } from './conversation-record-fields.js';
+import { ClaimsLog } from './claims-log.js';
 import { ConversationArchive } from './conversation-archive.js';
 import { DurableJsonFile } from './durable-json-file.js';
 import { copyOf, emptySnapshot, HotState, type HotSnapshot } from './hot-state.js';
@@ -40,6 +42,7 @@ export interface LowdbStoreOptions {
 
 export const HOT_DOCUMENT = 'ticketzero.json';
 const LOCK_FILE = 'ticketzero.lock';
+const CLAIMS_FILE = 'claims.jsonl';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface LowdbStoreStats {
@@ -71,7 +74,8 @@ export async function createLowdbConversationStore(
     await db.read();
     const state = HotState.fromSnapshot(db.data);
     const archive = await ConversationArchive.open(join(options.dataDir, 'archive'), { fsync, log });
-    const store = new LowdbStore(db, file, state, archive, lockPath, log);
+    const claims = await ClaimsLog.open(join(options.dataDir, CLAIMS_FILE), { fsync, log });
+    const store = new LowdbStore(db, file, state, archive, claims, lockPath, log);
     if (options.archiveRetentionDays !== undefined) {
       const cutoff = new Date(Date.now() - options.archiveRetentionDays * DAY_MS).toISOString();
       const deleted = await store.deleteEndedBefore(cutoff);
@@ -114,6 +118,7 @@ class LowdbStore implements LowdbConversationStore {
     private readonly file: DurableJsonFile<HotSnapshot>,
     private readonly state: HotState,
     private readonly archive: ConversationArchive,
+    private readonly claims: ClaimsLog,
     private readonly lockPath: string,
     private readonly log: Log,
   ) {}
@@ -132,15 +137,13 @@ class LowdbStore implements LowdbConversationStore {
   }
 
   async claimTicket(ticketId: number, claim: TicketClaim): Promise<boolean> {
-    const claimed = this.open().claimTicket(ticketId, claim);
-    if (claimed) await this.persist();
-    return claimed;
+    this.open();
+    return this.claims.claim(ticketId, claim);
   }
 
   async pruneClaims(createdBefore: string): Promise<number> {
-    const pruned = this.open().pruneClaims(createdBefore);
-    if (pruned > 0) await this.persist();
-    return pruned;
+    this.open();
+    return this.claims.prune(createdBefore);
   }
 
   async getConversation(ticketId: number): Promise<ConversationRecord | null> {
@@ -225,6 +228,7 @@ class LowdbStore implements LowdbConversationStore {
   async close(): Promise<void> {
     if (this.closed) return;
     if (this.next || this.writing) await this.persist().catch(() => undefined);
+    await this.claims.settled().catch(() => undefined);
     this.closed = true;
     await unlink(this.lockPath).catch((error: unknown) => {
       this.log.warn({ err: error }, 'store lock file not removed');
