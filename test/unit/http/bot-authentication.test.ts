@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../../src/config/load-config.js';
+import { botSection } from '../../../src/config/sections/bot.js';
 import { ConfigError } from '../../../src/errors.js';
 import { createBotFrameworkAuthentication, isLoopback } from '../../../src/http/bot-authentication.js';
 
@@ -47,6 +48,14 @@ describe('Bot Framework authentication settings', () => {
     expect(() =>
       createBotFrameworkAuthentication({ ...registered, loginUrl: 'http://login.example.net/tenant' }),
     ).toThrow(ConfigError);
+  });
+
+  it('rejects such a BOT_LOGIN_URL already when settings are read, and accepts loopback and https ones', () => {
+    const accepts = (v: string) => botSection.loginUrl.schema.safeParse(v).success;
+
+    expect(accepts('http://login.example.net/tenant')).toBe(false);
+    expect(accepts('http://127.0.0.1:4010/tenant')).toBe(true);
+    expect(accepts('https://login.microsoftonline.us/tenant')).toBe(true);
   });
 
   it('reports a SingleTenant registration without a tenant id as a settings problem', () => {
