@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-#
 # TicketZero's production image: `docker build -t ticketzero .` then
 #   docker run --env-file ticketzero.env -p 3978:3978 ticketzero
 # Settings come from the environment at run time (src/config/sections/*.ts); none is baked into any layer.
@@ -11,7 +9,7 @@ FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 # Dev dependencies include rimraf, which botbuilder-dialogs' postinstall calls through npx.
-RUN --mount=type=cache,target=/root/.npm npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
@@ -29,12 +27,13 @@ COPY package.json package-lock.json ./
 # That postinstall only deletes three nested copies of @microsoft/recognizers-text-number so that the hoisted one
 # is shared; the rm below does exactly that, without npx. The only other install script in the production tree is
 # dtrace-provider's optional native build (restify's DTrace probes), which its own script already lets fail.
-# The npm cache is a build cache mount, so it never lands in a layer.
+# No BuildKit-only syntax, so `az acr build`, Podman and older builders build this file too.
 # docs/deployment.md explains; test/unit/ship/production-install.test.ts runs this very command.
-RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && rm -rf node_modules/@microsoft/recognizers-text-suite/node_modules/@microsoft/recognizers-text-number \
            node_modules/@microsoft/recognizers-text-date-time/node_modules/@microsoft/recognizers-text-number \
-           node_modules/@microsoft/recognizers-text-number-with-unit/node_modules/@microsoft/recognizers-text-number
+           node_modules/@microsoft/recognizers-text-number-with-unit/node_modules/@microsoft/recognizers-text-number \
+ && npm cache clean --force
 # The embedded store (lowdb) writes here; mount a volume, or use STORE=postgres, to keep state across containers.
 RUN mkdir -p /app/data && chown node:node /app/data
 COPY --from=build /app/dist ./dist
