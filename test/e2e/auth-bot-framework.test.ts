@@ -179,6 +179,49 @@ describe('inbound Bot Framework authentication with an app id configured', () =>
   });
 });
 
+describe('hostile requests to /api/messages', () => {
+  let sandbox: ConnectorSandbox;
+  let bot: ListeningServer;
+
+  beforeAll(async () => {
+    sandbox = await startConnectorSandbox({ appId: 'app-hostile-e2e' });
+    const { server } = createEchoBot({ bot: botSettings(sandbox), log: silentLog, maxBodyBytes: 16 * 1024 });
+    bot = await listen(server, { port: 0, host: '127.0.0.1' });
+    sandbox.botEndpoint = `${bot.url}/api/messages`;
+  });
+
+  afterAll(async () => {
+    await bot?.close();
+    await sandbox?.close();
+  });
+
+  const signed = () => ({ authorization: `Bearer ${sandbox.signChannelToken()}` });
+
+  it('answers malformed JSON with 400 and a JSON error, even when signed', async () => {
+    const response = await sandbox.sendRaw('{"type":"message",', signed());
+
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'invalid_json' } });
+  });
+
+  it('answers a body over the size limit with 413', async () => {
+    const response = await sandbox.sendRaw({ type: 'message', text: 'x'.repeat(32 * 1024) }, signed());
+
+    expect(response.status).toBe(413);
+  });
+
+  it('answers 400 to a JSON body that is not an activity, and the bot stays up', async () => {
+    const array = await sandbox.sendRaw([1, 2, 3], signed());
+    const typeless = await sandbox.sendRaw({ text: 'no type' }, signed());
+    const health = await fetch(`${bot.url}/healthz`);
+
+    expect(array.status).toBe(400);
+    expect(typeless.status).toBe(400);
+    expect(health.status).toBe(200);
+    expect(sandbox.activities).toHaveLength(0);
+  });
+});
+
 describe('outbound Bot Framework authentication', () => {
   it('cannot reply when its app secret is wrong: the token endpoint refuses it and nothing reaches the chat', async () => {
     const sandbox = await startConnectorSandbox({
