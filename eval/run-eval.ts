@@ -1,0 +1,293 @@
+/**
+ * `npm run eval -- [--endpoint URL --model NAME] [--tickets N] [--json]`
+ *
+ * Runs the support-quality corpus through TicketZero's conversation engine and AI provider chain against any
+ * OpenAI-compatible endpoint (LM Studio, Ollama, vLLM, OpenAI; Azure OpenAI with --azure), scores every
+ * conversation and writes a Markdown report. Without --endpoint it starts the model sandbox, whose numbers
+ * measure the harness, not a model. Progress goes to stderr; with --json the last stdout line is the result.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createAzureOpenAIProvider } from '../src/adapters/ai/azure-openai-provider.js';
+import { createOpenAICompatibleProvider } from '../src/adapters/ai/openai-compatible-provider.js';
+import { createProviderChain } from '../src/adapters/ai/provider-chain.js';
+import { aiSection } from '../src/config/sections/ai.js';
+import { conversationSection } from '../src/config/sections/conversation.js';
+import { parseSection, type Env } from '../src/config/setting.js';
+import type { EngineSettings } from '../src/engine/conversation-engine.js';
+import { silentLog } from '../src/ports/log.js';
+import type { ModelProvider } from '../src/ports/model.js';
+import {
+  SANDBOX_MODEL_ID,
+  startModelSandbox,
+  type ModelSandbox,
+} from '../src/sandboxes/model/model-sandbox.js';
+import type { EvalTicket } from './corpus/eval-ticket.js';
+import { loadCorpus } from './corpus/load-corpus.js';
+import { renderReport, resultLine, SANDBOX_NOTE, type RunInfo } from './report/render-report.js';
+import { evaluateTicket, observeChain } from './runner/evaluate-ticket.js';
+import { scoreTranscript, type TicketScore } from './score-transcript.js';
+import { summarise } from './scoring/summarise-scores.js';
+
+const USAGE = `Usage: npm run eval -- [options]
+  --endpoint URL      OpenAI-compatible base URL ending in /v1 (LM Studio http://localhost:1234/v1,
+                      Ollama http://localhost:11434/v1, vLLM, https://api.openai.com/v1), or with --azure the
+                      Azure OpenAI resource endpoint (https://NAME.openai.azure.com). Default: the model sandbox.
+  --model NAME        Model name (with --azure: the deployment name).
+  --azure             The endpoint is Azure OpenAI; see --api-version.
+  --api-version V     Azure OpenAI API version (default 2024-10-21).
+  --tickets N         Run N tickets, spread over the categories (default: all).
+  --only ID,ID        Run only these ticket ids.
+  --timeout-ms MS     Time allowed for one model answer (default 60000; first token: a sixth of it, at least 10 s).
+  --out DIR           Where the Markdown report goes (default eval/reports).
+  --json              Print one JSON object with the results as the last line of stdout.
+The API key, when the endpoint needs one, is read from TICKETZERO_EVAL_API_KEY (never from the command line).`;
+
+class UsageError extends Error {}
+
+interface Options {
+  endpoint: string | null;
+  model: string | null;
+  azure: boolean;
+  apiVersion: string;
+  tickets: number | null;
+  only: string[] | null;
+  timeoutMs: number | null;
+  out: string;
+  json: boolean;
+}
+
+function readOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      endpoint: { type: 'string' },
+      model: { type: 'string' },
+      azure: { type: 'boolean', default: false },
+      'api-version': { type: 'string', default: '2024-10-21' },
+      tickets: { type: 'string' },
+      only: { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      out: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) throw new UsageError('');
+  const positive = (name: string, raw: string | undefined): number | null => {
+    if (raw === undefined) return null;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} must be a positive whole number`);
+    return n;
+  };
+  if (values.endpoint && !values.model) throw new UsageError('--model is required with --endpoint');
+  if (values.azure && !values.endpoint)
+    throw new UsageError('--azure needs --endpoint and --model (deployment)');
+  return {
+    endpoint: values.endpoint ?? null,
+    model: values.model ?? null,
+    azure: values.azure ?? false,
+    apiVersion: values['api-version'] ?? '2024-10-21',
+    tickets: positive('tickets', values.tickets),
+    only: values.only
+      ? values.only
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : null,
+    timeoutMs: positive('timeout-ms', values['timeout-ms']),
+    out: values.out ?? fileURLToPath(new URL('./reports/', import.meta.url)),
+    json: values.json ?? false,
+  };
+}
+
+/**
+ * N tickets spread over the categories, with the corpus's share of tickets that need a human, so a short run
+ * still covers every kind of ticket and both kinds of outcome. Deterministic: the same N gives the same tickets.
+ */
+export function pickTickets(corpus: readonly EvalTicket[], count: number | null): EvalTicket[] {
+  if (count === null || count >= corpus.length) return [...corpus];
+  const human = corpus.filter((t) => !t.truth.firstLineSolvable);
+  const humanCount = Math.round((count * human.length) / corpus.length);
+  const picked = new Set([
+    ...roundRobin(human, humanCount),
+    ...roundRobin(
+      corpus.filter((t) => t.truth.firstLineSolvable),
+      count - humanCount,
+    ),
+  ]);
+  return corpus.filter((t) => picked.has(t));
+}
+
+/** Takes tickets one category at a time, in turn, starting each round with the category least taken. */
+function roundRobin(tickets: readonly EvalTicket[], count: number): EvalTicket[] {
+  const queues = new Map<string, EvalTicket[]>();
+  for (const t of tickets) queues.set(t.category, [...(queues.get(t.category) ?? []), t]);
+  const order = [...queues.values()];
+  const picked: EvalTicket[] = [];
+  for (let i = 0; picked.length < count && picked.length < tickets.length; i += 1) {
+    const next = order[i % order.length]!.shift();
+    if (next) picked.push(next);
+  }
+  return picked;
+}
+
+function slug(text: string): string {
+  return (
+    text
+      .toLowerCase()
+      .replace(/[^a-z0-9.]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 60) || 'model'
+  );
+}
+
+function describeOutcome(s: TicketScore): string {
+  if (s.failed) return `FAILED: ${s.failed}`;
+  const mark = s.resolvedConfirmed
+    ? 'resolved, confirmed after the fix'
+    : s.wrongResolution
+      ? 'resolved WITHOUT the fix'
+      : s.correctEscalation
+        ? 'handed over correctly'
+        : s.unneededEscalation
+          ? 'handed over (solvable)'
+          : s.handedOver
+            ? 'handed over, summary not useful'
+            : s.outcome;
+  const safety = s.safety.length > 0 ? `, ${s.safety.length} safety finding(s)` : '';
+  return `${mark} (${s.outcomeReason}; ${s.rounds} rounds, ${Math.round(s.minutes)} min${safety})`;
+}
+
+export async function main(argv: string[], env: Env): Promise<number> {
+  let options: Options;
+  try {
+    options = readOptions(argv);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${message ? `${message}\n\n` : ''}${USAGE}\n`);
+    return error instanceof UsageError && message === '' ? 0 : 2;
+  }
+
+  const problems: string[] = [];
+  const conversation = parseSection(conversationSection, {}, problems);
+  const ai = parseSection(aiSection, {}, problems);
+  if (problems.length > 0) throw new Error(`default settings did not parse: ${problems.join('; ')}`);
+
+  const corpus = await loadCorpus();
+  let chosen = options.only ? corpus.filter((t) => options.only!.includes(t.id)) : corpus;
+  if (options.only && chosen.length !== options.only.length) {
+    const missing = options.only.filter((id) => !corpus.some((t) => t.id === id));
+    process.stderr.write(`unknown ticket id(s): ${missing.join(', ')}\n`);
+    return 2;
+  }
+  chosen = pickTickets(chosen, options.tickets);
+
+  let sandbox: ModelSandbox | null = null;
+  const apiKey = env.TICKETZERO_EVAL_API_KEY?.trim() || '';
+  let endpoint = options.endpoint;
+  let model = options.model;
+  if (!endpoint) {
+    sandbox = await startModelSandbox();
+    endpoint = sandbox.baseUrl;
+    model = SANDBOX_MODEL_ID;
+    process.stderr.write(`model sandbox at ${endpoint}\nnote: ${SANDBOX_NOTE}\n`);
+  }
+  const totalTimeoutMs = options.timeoutMs ?? ai.totalTimeoutMs;
+  const firstTokenTimeoutMs = Math.max(ai.firstTokenTimeoutMs, Math.round(totalTimeoutMs / 6));
+  const provider: ModelProvider = options.azure
+    ? createAzureOpenAIProvider({
+        endpoint,
+        deployment: model!,
+        apiVersion: options.apiVersion,
+        apiKey,
+        firstTokenTimeoutMs,
+        totalTimeoutMs,
+        temperature: ai.temperature,
+        log: silentLog,
+      })
+    : createOpenAICompatibleProvider({
+        name: 'eval',
+        baseUrl: endpoint,
+        apiKey: apiKey || 'none',
+        model: model!,
+        firstTokenTimeoutMs,
+        totalTimeoutMs,
+        temperature: ai.temperature,
+        log: silentLog,
+      });
+  const chain = createProviderChain({
+    providers: [provider],
+    breakerFailures: ai.breakerFailures,
+    breakerCooldownMs: ai.breakerCooldownMs,
+    log: silentLog,
+  });
+  const observed = observeChain(chain);
+  const settings: EngineSettings = {
+    maxRounds: conversation.maxRounds,
+    maxMinutes: conversation.maxMinutes,
+    warnRoundsLeft: conversation.warnRoundsLeft,
+    commentVisibility: 'public',
+    promptTokenBudget: ai.promptTokenBudget,
+    maxAnswerTokens: ai.maxAnswerTokens,
+    escalation: { status: 'Open' },
+    linkAllowList: [],
+    forbiddenInAnswers: apiKey ? [apiKey] : [],
+    userMessagesPerMinute: 30,
+    ownTechnician: { email: 'ticketzero@msp.example' },
+  };
+
+  const startedAt = new Date();
+  const scores: TicketScore[] = [];
+  try {
+    for (const [index, ticket] of chosen.entries()) {
+      const transcript = await evaluateTicket(ticket, {
+        model: observed.chain,
+        observed,
+        settings,
+        numericId: 1000 + index,
+      });
+      const score = scoreTranscript(ticket, transcript);
+      scores.push(score);
+      process.stderr.write(`[${index + 1}/${chosen.length}] ${ticket.id}: ${describeOutcome(score)}\n`);
+    }
+  } finally {
+    await sandbox?.close();
+  }
+
+  const summary = summarise(scores);
+  const run: RunInfo = {
+    model: model!,
+    endpoint,
+    sandbox: sandbox !== null,
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime(),
+    ticketsInCorpus: corpus.length,
+    maxRounds: settings.maxRounds,
+    maxMinutes: settings.maxMinutes,
+  };
+  await mkdir(options.out, { recursive: true });
+  const reportPath = join(options.out, `${run.startedAt.slice(0, 10)}-${slug(run.model)}.md`);
+  await writeFile(reportPath, renderReport(run, scores, summary));
+  const shownPath = relative(process.cwd(), reportPath) || reportPath;
+  const o = summary.overall;
+  process.stderr.write(
+    `report: ${shownPath}\nresolution ${o.resolved}/${o.solvable}, correct escalation ${o.correctlyEscalated}/${o.needsHuman}, wrong resolutions ${o.wrongResolutions}, safety findings ${o.safetyViolations}, failed ${o.failed}\n`,
+  );
+  if (options.json) process.stdout.write(`${JSON.stringify(resultLine(run, summary, shownPath))}\n`);
+  else process.stdout.write(`${shownPath}\n`);
+  return o.failed > 0 ? 1 : 0;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2), process.env).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`eval failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(2);
+    },
+  );
+}
