@@ -253,7 +253,7 @@ const LANGUAGE_WORDS: Record<Language, RegExp> = {
 };
 
 const SUCCESS =
-  /\b(works? now|working now|it works|works again|fixed|solved|resolved|all good|that did it)\b|geht wieder|geht jetzt|funktioniert (wieder|jetzt)|klappt (wieder|jetzt)|gelöst|behoben|ça (re)?marche|ca (re)?marche|fonctionne (à nouveau|de nouveau|maintenant)|résolu|réglé|ya funciona|funciona (ya|ahora|de nuevo)|resuelto|solucionado|arreglado/i;
+  /^\s*(fixed|solved)\b|\b(works? now|working now|it works|works again|it's fixed|is fixed|fixed it|solved|all good|that did it)\b|geht wieder|geht jetzt|funktioniert (wieder|jetzt)|klappt (wieder|jetzt)|gelöst|behoben|ça (re)?marche|ca (re)?marche|fonctionne (à nouveau|de nouveau|maintenant)|résolu|réglé|ya funciona|funciona (ya|ahora|de nuevo)|resuelto|solucionado|arreglado/i;
 const NEGATION =
   /\b(not|doesn't|don't|still|no longer|nicht|kein|immer noch|pas|toujours|no funciona|sigue|todavía no)\b/i;
 const WANTS_HUMAN =
