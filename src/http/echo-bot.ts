@@ -26,6 +26,14 @@ export function createEchoBot(options: { bot: Config['bot']; log: Log; maxBodyBy
     name: 'echo-bot',
   });
   server.post('/api/messages', async (req, res) => {
+    // CloudAdapter answers a typeless body by throwing (a 500); a malformed activity is the sender's mistake.
+    const body = req.body as { type?: unknown } | undefined;
+    if (!body || typeof body !== 'object' || Array.isArray(body) || typeof body.type !== 'string') {
+      res.send(400, {
+        error: { code: 'invalid_activity', message: 'The body is not an activity with a type.' },
+      });
+      return;
+    }
     await adapter.process(req, res, async (context) => {
       if (context.activity.type === 'message') {
         await context.sendActivity(`echo: ${context.activity.text ?? ''}`);

@@ -110,6 +110,15 @@ export function describeError(err: unknown): { status: number; code: string; mes
       message: status >= 500 ? 'TicketZero could not handle the request.' : err.message,
     };
   }
+  if (err instanceof Error && err.name === 'ZodError') {
+    // Schema validation escaping a route is a request of the wrong shape (botbuilder's CloudAdapter validates the
+    // activity with zod, e.g. a body without `type`), not a server fault.
+    return {
+      status: 400,
+      code: 'invalid_request',
+      message: 'The request body does not have the expected shape.',
+    };
+  }
   if (err instanceof Error && typeof (err as { statusCode?: unknown }).statusCode === 'number') {
     const status = (err as unknown as { statusCode: number }).statusCode;
     const code = CODE_BY_RESTIFY_ERROR[err.name] ?? (status >= 500 ? 'internal' : 'invalid_request');

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { ConfigError, NotFoundError, TicketZeroError } from '../../../src/errors.js';
 import { createHttpServer, listen, resolveBindHost, type ListeningServer } from '../../../src/http/server.js';
 import type { Log } from '../../../src/ports/log.js';
@@ -42,6 +43,9 @@ describe('the HTTP server', () => {
     });
     server.get('/explodes', async () => {
       throw new Error('connection to postgres://admin:hunter2@db failed');
+    });
+    server.post('/validated', async (req, res) => {
+      res.send(200, z.object({ type: z.string() }).parse(req.body));
     });
     server.get('/unmapped', async () => {
       throw new QuotaError('quota used up');
@@ -121,6 +125,13 @@ describe('the HTTP server', () => {
       error: { code: 'internal', message: 'TicketZero could not handle the request.' },
     });
     expect(text).not.toContain('hunter2');
+  });
+
+  it('answers a body that fails a route’s schema with 400, not 500', async () => {
+    const response = await postJson('/validated', '{"text":"no type"}');
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ error: { code: 'invalid_request' } });
   });
 
   it('answers a coded error without an HTTP mapping with 500 and its code', async () => {
