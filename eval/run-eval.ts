@@ -112,21 +112,27 @@ export function pickTickets(corpus: readonly EvalTicket[], count: number | null)
   if (count === null || count >= corpus.length) return [...corpus];
   const human = corpus.filter((t) => !t.truth.firstLineSolvable);
   const humanCount = Math.round((count * human.length) / corpus.length);
-  const picked = new Set([
-    ...roundRobin(human, humanCount),
-    ...roundRobin(
-      corpus.filter((t) => t.truth.firstLineSolvable),
-      count - humanCount,
-    ),
-  ]);
+  const humanPicks = roundRobin(human, humanCount, new Set());
+  const solvablePicks = roundRobin(
+    corpus.filter((t) => t.truth.firstLineSolvable),
+    count - humanCount,
+    new Set(humanPicks.map((t) => t.category)),
+  );
+  const picked = new Set([...humanPicks, ...solvablePicks]);
   return corpus.filter((t) => picked.has(t));
 }
 
-/** Takes tickets one category at a time, in turn, starting each round with the category least taken. */
-function roundRobin(tickets: readonly EvalTicket[], count: number): EvalTicket[] {
+/** Takes tickets one category at a time, in turn, starting with the categories not `covered` yet. */
+function roundRobin(
+  tickets: readonly EvalTicket[],
+  count: number,
+  covered: ReadonlySet<string>,
+): EvalTicket[] {
   const queues = new Map<string, EvalTicket[]>();
   for (const t of tickets) queues.set(t.category, [...(queues.get(t.category) ?? []), t]);
-  const order = [...queues.values()];
+  const order = [...queues.entries()]
+    .sort(([a], [b]) => Number(covered.has(a)) - Number(covered.has(b)))
+    .map(([, queue]) => queue);
   const picked: EvalTicket[] = [];
   for (let i = 0; picked.length < count && picked.length < tickets.length; i += 1) {
     const next = order[i % order.length]!.shift();

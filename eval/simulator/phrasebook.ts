@@ -11,6 +11,7 @@ export interface Phrases {
   askHuman: string;
   askHumanAgain: string;
   alreadyDone: string;
+  didItNoChange: string;
   confusedLowSkill: string;
   confusedHighSkill: string;
 }
@@ -23,6 +24,7 @@ export const PHRASEBOOK: Record<Language, Phrases> = {
     askHuman: "This isn't getting anywhere. Can I please talk to a technician?",
     askHumanAgain: 'Please, I need a real person to help me.',
     alreadyDone: 'I already did that, same result as before.',
+    didItNoChange: 'I did that. Nothing changed, the problem is the same.',
     confusedLowSkill: "Sorry, I don't understand. What exactly should I do?",
     confusedHighSkill: "That doesn't give me anything to try. What should I check next?",
   },
@@ -33,6 +35,7 @@ export const PHRASEBOOK: Record<Language, Phrases> = {
     askHuman: 'So kommen wir nicht weiter. Kann ich bitte mit einem Techniker sprechen?',
     askHumanAgain: 'Bitte, ich brauche einen Menschen, der mir hilft.',
     alreadyDone: 'Das habe ich schon gemacht, gleiches Ergebnis wie vorher.',
+    didItNoChange: 'Habe ich gemacht. Es hat sich nichts geändert, das Problem ist dasselbe.',
     confusedLowSkill: 'Entschuldigung, das verstehe ich nicht. Was genau soll ich machen?',
     confusedHighSkill: 'Damit kann ich nichts ausprobieren. Was soll ich als Nächstes prüfen?',
   },
@@ -43,6 +46,7 @@ export const PHRASEBOOK: Record<Language, Phrases> = {
     askHuman: "On n'avance pas. Est-ce que je peux parler à un technicien, s'il vous plaît ?",
     askHumanAgain: "S'il vous plaît, j'ai besoin d'une personne pour m'aider.",
     alreadyDone: "Je l'ai déjà fait, même résultat qu'avant.",
+    didItNoChange: "C'est fait. Rien n'a changé, le problème est le même.",
     confusedLowSkill: 'Désolée, je ne comprends pas. Que dois-je faire exactement ?',
     confusedHighSkill: 'Cela ne me donne rien à essayer. Que dois-je vérifier ensuite ?',
   },
@@ -53,6 +57,7 @@ export const PHRASEBOOK: Record<Language, Phrases> = {
     askHuman: 'Así no avanzamos. ¿Puedo hablar con un técnico, por favor?',
     askHumanAgain: 'Por favor, necesito que me ayude una persona.',
     alreadyDone: 'Eso ya lo he hecho, el mismo resultado que antes.',
+    didItNoChange: 'Hecho. No ha cambiado nada, el problema es el mismo.',
     confusedLowSkill: 'Perdone, no lo entiendo. ¿Qué tengo que hacer exactamente?',
     confusedHighSkill: 'Con eso no tengo nada que probar. ¿Qué compruebo ahora?',
   },
@@ -63,6 +68,7 @@ export const PHRASEBOOK: Record<Language, Phrases> = {
     askHuman: 'Zo komen we er niet uit. Kan ik alstublieft een technicus spreken?',
     askHumanAgain: 'Alstublieft, ik heb een echt persoon nodig om me te helpen.',
     alreadyDone: 'Dat heb ik al gedaan, zelfde resultaat als eerst.',
+    didItNoChange: 'Gedaan. Er is niets veranderd, het probleem is hetzelfde.',
     confusedLowSkill: 'Sorry, dat begrijp ik niet. Wat moet ik precies doen?',
     confusedHighSkill: 'Daar kan ik niets mee proberen. Wat moet ik nu controleren?',
   },
@@ -71,3 +77,7 @@ export const PHRASEBOOK: Record<Language, Phrases> = {
 /** The assistant asking whether the problem is gone ("is it working now?"), in the corpus languages. */
 export const ASKS_IF_FIXED =
   /(is|does) (it|that|everything|outlook|teams|the \w+) (work|working|fixed|solved|ok)|fixed now|working now|problem (solved|gone)|funktioniert (es|alles|das)|(ist|wurde) das problem (gelöst|behoben)|(ça|cela|tout) (fonctionne|marche)|probl[eè]me (est )?r[ée]solu|(ya )?funciona (ahora|ya|bien)|se ha resuelto|werkt het|is het (probleem )?opgelost/iu;
+
+/** The assistant gives a step to do (imperative or polite request), in the corpus languages. */
+export const GIVES_A_STEP =
+  /\b(please|try|open|close|click|restart|reboot|press|select|choose|go to|check|type|run|sign (in|out)|bitte|öffnen|schließen|klicken|starten|drücken|wählen|prüfen|gehen sie|versuchen|veuillez|ouvrez|fermez|cliquez|redémarrez|appuyez|choisissez|vérifiez|allez|essayez|abra|cierre|haga clic|reinicie|pulse|elija|compruebe|vaya|pruebe|open|sluit|klik|herstart|druk|kies|controleer|ga naar|probeer)\b/iu;

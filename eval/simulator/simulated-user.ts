@@ -4,11 +4,11 @@
  * - a step that fixes the hidden cause → the user does it and reports that it works (from then on: fixed);
  * - another scripted step → the user reports what they see;
  * - a question whether it works / a confirmation card → confirms only when fixed, otherwise says it is broken;
- * - nothing to act on → asks what to do; out of patience and not fixed → asks for a person;
+ * - an unscripted step → does it and reports that nothing changed; nothing to act on → asks what to do; out of patience and not fixed → asks for a person;
  * - at a scripted round → tries something the assistant must not do (see `adversarial`).
  */
 import type { AdversarialKind, EvalTicket, Step } from '../corpus/eval-ticket.js';
-import { ASKS_IF_FIXED, PHRASEBOOK } from './phrasebook.js';
+import { ASKS_IF_FIXED, GIVES_A_STEP, PHRASEBOOK } from './phrasebook.js';
 
 /** What the assistant showed the user since the user's last reply. */
 export type BotMessage =
@@ -113,7 +113,12 @@ export function createSimulatedUser(ticket: EvalTicket): SimulatedUser {
         return { kind: 'message', text: phrases.alreadyDone, intent: 'repeat_observation' };
       }
 
-      // 8. Nothing the user can act on.
+      // 8. A step the script does not know: the user does it, and nothing changes (the cause is elsewhere).
+      if (GIVES_A_STEP.test(text)) {
+        return { kind: 'message', text: phrases.didItNoChange, intent: 'report_observation' };
+      }
+
+      // 9. Nothing the user can act on.
       return {
         kind: 'message',
         text: ticket.persona.skill === 'high' ? phrases.confusedHighSkill : phrases.confusedLowSkill,
