@@ -270,6 +270,8 @@ describe('the Teams bot, driven over HTTP by the connector sandbox', () => {
     it('hands a technician’s @mention to the engine without the bot’s mention and replies in the same thread', async () => {
       const ref = await bot.technicianChannel.openThread(sampleCardSpecs['ticket-thread-talking']!);
       const rootId = ref.cardActivityId;
+      // Teams throttles the reply once; it still lands, once.
+      sandbox.faults.inject({ kind: '429', times: 1, retryAfterSeconds: 0 });
       const said = await sandbox.teamMemberSays(
         adele,
         { ...TECH, threadId: rootId },
@@ -286,8 +288,9 @@ describe('the Teams bot, driven over HTTP by the connector sandbox', () => {
         text: 'reassign @Dana Smith please',
         mentions: [{ id: dana.id, name: 'Dana Smith' }],
       });
-      const reply = messagesIn(ref.threadId).at(-1)!;
-      expect(reply.text).toBe('heard: reassign @Dana Smith please');
+      const replies = messagesIn(ref.threadId).filter((a) => a.text?.startsWith('heard:'));
+      expect(replies.map((a) => a.text)).toEqual(['heard: reassign @Dana Smith please']);
+      expect(sandbox.requests.filter((r) => r.status === 429)).toHaveLength(1);
     });
 
     it('updates the thread card for everyone when a technician presses one of its buttons', async () => {

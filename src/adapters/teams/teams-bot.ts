@@ -162,7 +162,7 @@ export function createTeamsBot(deps: TeamsBotDeps): TeamsBot {
     startTypingTimer: false,
     longRunningMessages: false,
   });
-  registerRoutes(app, { engine: engine.get, kv, activeTurns, refreshUserIds, log });
+  registerRoutes(app, { engine: engine.get, kv, activeTurns, refreshUserIds, call, log });
 
   adapter.onTurnError = async (context, error) => {
     log.error(

@@ -16,6 +16,7 @@ import { ADAPTIVE_CARD_CONTENT_TYPE } from './cards/adaptive-card.js';
 import { cardAttachment, renderCard } from './cards/render-card.js';
 import { cleanMessageText, mentionsBot, otherMentions } from './message-text.js';
 import { toActivity } from './outgoing-activity.js';
+import type { ConnectorCall } from './connector-retry.js';
 import type { TeamsKv } from './teams-kv.js';
 import { TeamsNotReadyError } from './teams-errors.js';
 
@@ -45,6 +46,8 @@ export interface RouteDeps {
   /** Conversation id → the 1:1 turn being handled, so answers can be streamed into it. */
   activeTurns: Map<string, TurnContext>;
   refreshUserIds: () => Promise<string[]>;
+  /** Retries throttled connector calls (the reply to a technician). */
+  call: ConnectorCall;
   log: Log;
 }
 
@@ -242,7 +245,7 @@ export function registerRoutes(app: Application<TurnState>, deps: RouteDeps): vo
         mentions: otherMentions(activity, activity.recipient.id),
       });
       // The turn's conversation id carries the thread (";messageid="), so the reply lands in the same thread.
-      await context.sendActivity(toActivity(reply, { foldLongText: true }));
+      await deps.call('replyInThread', () => context.sendActivity(toActivity(reply, { foldLongText: true })));
     },
   );
 
