@@ -269,7 +269,7 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
     return { tenant };
   }
 
-  function require(tenant: SandboxTenant, permission: GraphPermission): void {
+  function requirePermission(tenant: SandboxTenant, permission: GraphPermission): void {
     if (!tenant.permissions.includes(permission)) {
       throw graphError(
         403,
@@ -380,7 +380,7 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
     const [root, key, sub, sub2, sub3, sub4] = segments;
 
     if (root === 'users' && key === undefined && method === 'GET') {
-      require(tenant, 'User.Read.All');
+      requirePermission(tenant, 'User.Read.All');
       const clause = filterOf(url);
       const matched = users.filter(
         (u) => u.tenantId === tenant.tenantId && (!clause || userMatches(u, clause)),
@@ -391,7 +391,7 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
       });
     }
     if (root === 'users' && key !== undefined) {
-      require(tenant, 'User.Read.All');
+      requirePermission(tenant, 'User.Read.All');
       const user = findUser(tenant, key);
       if (sub === undefined && method === 'GET') {
         return ok({ '@odata.context': `${context}#users/$entity`, ...selectUser(user, select) });
@@ -421,7 +421,7 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
         });
       }
       if (sub === 'checkMemberGroups' && sub2 === undefined && method === 'POST') {
-        require(tenant, 'GroupMember.Read.All');
+        requirePermission(tenant, 'GroupMember.Read.All');
         const groupIds = (parseJson(body) as { groupIds?: unknown }).groupIds;
         if (!Array.isArray(groupIds) || groupIds.some((g) => typeof g !== 'string')) {
           throw graphError(400, 'Request_BadRequest', "Invalid value specified for property 'groupIds'.");
@@ -430,7 +430,7 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
         return ok({ '@odata.context': `${context}#Collection(Edm.String)`, value: member.map((g) => g.id) });
       }
       if (sub === 'teamwork' && sub2 === 'installedApps') {
-        require(tenant, 'TeamsAppInstallation.ReadWriteSelfForUser.All');
+        requirePermission(tenant, 'TeamsAppInstallation.ReadWriteSelfForUser.All');
         if (sub3 === undefined && method === 'POST') {
           const bind = (parseJson(body) as Record<string, unknown>)['teamsApp@odata.bind'];
           const catalogId =
@@ -503,7 +503,7 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
       }
     }
     if (root === 'appCatalogs' && key === 'teamsApps' && sub === undefined && method === 'GET') {
-      require(tenant, 'AppCatalog.Read.All');
+      requirePermission(tenant, 'AppCatalog.Read.All');
       const clause = filterOf(url);
       if (
         clause &&
@@ -528,7 +528,7 @@ export async function startGraphSandbox(options: GraphSandboxOptions = {}): Prom
       });
     }
     if (root === 'groups' && key !== undefined && sub === 'members' && method === 'GET') {
-      require(tenant, 'GroupMember.Read.All');
+      requirePermission(tenant, 'GroupMember.Read.All');
       const group = tenant.groups.find((g) => g.id === key);
       if (!group) {
         throw graphError(
