@@ -245,4 +245,27 @@ describe('the model provider chain, over real HTTP', () => {
     expect(first?.latencyMs.p50).toEqual(expect.any(Number));
     expect(first!.latencyMs.p99!).toBeGreaterThanOrEqual(first!.latencyMs.p50!);
   });
+
+  it('asks again without stream_options when a server rejects them, and remembers', async () => {
+    const s = await sandbox({ rejectStreamOptions: true });
+    const provider = local('local', s);
+    const pieces: string[] = [];
+    const first = await provider.complete({ messages, onText: (p) => pieces.push(p) });
+    expect(first).toMatchObject({ status: 'ok', usage: null });
+    expect(pieces.length).toBeGreaterThan(1);
+    await provider.complete({ messages });
+    expect(
+      s.requests.map((r) => (r.body as { stream_options?: unknown }).stream_options !== undefined),
+    ).toEqual([true, false, false]);
+  });
+
+  it('falls back to the non-streaming request for a server that cannot stream', async () => {
+    const s = await sandbox({ rejectStreaming: true });
+    const provider = local('local', s);
+    const pieces: string[] = [];
+    const result = await provider.complete({ messages, onText: (p) => pieces.push(p) });
+    expect(result).toMatchObject({ status: 'ok', usage: { completionTokens: expect.any(Number) } });
+    expect(pieces).toEqual([result.status === 'ok' ? result.text : '']);
+    expect(s.requests.at(-1)?.body).toMatchObject({ stream: false });
+  });
 });

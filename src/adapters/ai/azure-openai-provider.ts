@@ -4,7 +4,7 @@
 import { AzureOpenAI } from 'openai';
 import type { Log } from '../../ports/log.js';
 import type { ModelProvider } from '../../ports/model.js';
-import { streamChatCompletion } from './stream-chat-completion.js';
+import { optimisticFeatures, streamChatCompletion } from './stream-chat-completion.js';
 
 export interface AzureOpenAIProviderOptions {
   name?: string;
@@ -33,6 +33,7 @@ export function createAzureOpenAIProvider(options: AzureOpenAIProviderOptions): 
     maxRetries: 0,
     timeout: options.totalTimeoutMs,
   });
+  const features = optimisticFeatures();
   return {
     name,
     complete: (request) =>
@@ -44,7 +45,7 @@ export function createAzureOpenAIProvider(options: AzureOpenAIProviderOptions): 
           firstTokenTimeoutMs: options.firstTokenTimeoutMs,
           totalTimeoutMs: options.totalTimeoutMs,
           temperature: options.temperature,
-          includeUsage: true,
+          features,
           secrets: [options.apiKey],
           log: options.log,
         },

@@ -5,7 +5,7 @@
 import OpenAI from 'openai';
 import type { Log } from '../../ports/log.js';
 import type { ModelProvider } from '../../ports/model.js';
-import { streamChatCompletion } from './stream-chat-completion.js';
+import { optimisticFeatures, streamChatCompletion } from './stream-chat-completion.js';
 
 export interface OpenAICompatibleProviderOptions {
   name: string;
@@ -31,6 +31,7 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
     maxRetries: 0,
     timeout: options.totalTimeoutMs,
   });
+  const features = { ...optimisticFeatures(), streamUsage: options.includeUsage ?? true };
   return {
     name: options.name,
     complete: (request) =>
@@ -42,7 +43,7 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleProvider
           firstTokenTimeoutMs: options.firstTokenTimeoutMs,
           totalTimeoutMs: options.totalTimeoutMs,
           temperature: options.temperature,
-          includeUsage: options.includeUsage ?? true,
+          features,
           secrets: [options.apiKey],
           log: options.log,
         },

@@ -2,6 +2,9 @@
  * One chat completion through the `openai` client, streamed so a first-token timeout can cut off a provider
  * that accepts the connection but never answers. Every failure comes back as a ProviderFailure with a short
  * reason that never contains a key; nothing here throws for a provider's failure.
+ *
+ * Servers that reject `stream_options` (older Azure API versions, older vLLM) are asked again without it, and
+ * servers that reject streaming altogether get the non-streaming request; the provider remembers either.
  */
 import OpenAI from 'openai';
 import type {
@@ -20,11 +23,22 @@ export interface StreamSettings {
   /** Time allowed for the whole answer. */
   totalTimeoutMs: number;
   temperature: number;
-  /** Ask for token usage in the stream (`stream_options.include_usage`); off for servers that reject it. */
-  includeUsage: boolean;
+  /** What the server accepts; starts optimistic and is turned down when the server rejects a feature. */
+  features: ServerFeatures;
   /** Strings that must never appear in a failure reason (the provider's key). */
   secrets: string[];
   log: Log;
+}
+
+export interface ServerFeatures {
+  /** `stream: true`. */
+  streaming: boolean;
+  /** `stream_options.include_usage` (token counts in the stream). */
+  streamUsage: boolean;
+}
+
+export function optimisticFeatures(): ServerFeatures {
+  return { streaming: true, streamUsage: true };
 }
 
 export async function streamChatCompletion(
@@ -32,6 +46,33 @@ export async function streamChatCompletion(
   settings: StreamSettings,
   request: CompletionRequest,
 ): Promise<ProviderResult> {
+  for (;;) {
+    const result = await completeOnce(client, settings, request);
+    if (result !== 'ask_again') return result;
+  }
+}
+
+/** Turns off a feature the server rejected with a 400; true when the request is worth asking again. */
+function learnFromRejection(error: unknown, settings: StreamSettings): boolean {
+  if (!(error instanceof OpenAI.APIError) || (error.status !== 400 && error.status !== 422)) return false;
+  const message = `${firstLine(error.error) ?? ''} ${error.message}`;
+  const { features } = settings;
+  if (features.streamUsage && /stream_options|include_usage/i.test(message)) {
+    features.streamUsage = false;
+  } else if (features.streaming && /\bstream(ing)?\b/i.test(message)) {
+    features.streaming = false;
+  } else {
+    return false;
+  }
+  settings.log.info({ provider: settings.name, ...features }, 'model provider feature turned off');
+  return true;
+}
+
+async function completeOnce(
+  client: OpenAI,
+  settings: StreamSettings,
+  request: CompletionRequest,
+): Promise<ProviderResult | 'ask_again'> {
   const started = performance.now();
   const controller = new AbortController();
   let timedOut: 'first_token' | 'total' | null = null;
@@ -64,38 +105,59 @@ export async function streamChatCompletion(
 
   let text = '';
   try {
-    const stream = await client.chat.completions.create(
-      {
-        model: settings.model,
-        messages: request.messages,
-        stream: true,
-        temperature: settings.temperature,
-        ...(request.maxTokens ? { max_tokens: request.maxTokens } : {}),
-        ...(settings.includeUsage ? { stream_options: { include_usage: true } } : {}),
-      },
-      { signal: controller.signal, maxRetries: 0, timeout: settings.totalTimeoutMs },
-    );
-
+    const body = {
+      model: settings.model,
+      messages: request.messages,
+      temperature: settings.temperature,
+      ...(request.maxTokens ? { max_tokens: request.maxTokens } : {}),
+    };
+    const callOptions = { signal: controller.signal, maxRetries: 0, timeout: settings.totalTimeoutMs };
     let finish: string | null = null;
     let usage: TokenUsage | null = null;
     let model = settings.model;
-    for await (const chunk of stream) {
-      if (typeof chunk.model === 'string' && chunk.model) model = chunk.model;
-      if (chunk.usage) {
+
+    if (!settings.features.streaming) {
+      // No first token to wait for: only the total timeout applies.
+      clearTimeout(firstTokenTimer);
+      const completion = await client.chat.completions.create({ ...body, stream: false }, callOptions);
+      const choice = Array.isArray(completion.choices) ? completion.choices[0] : undefined;
+      text = typeof choice?.message?.content === 'string' ? choice.message.content : '';
+      finish = choice?.finish_reason ?? null;
+      if (typeof completion.model === 'string' && completion.model) model = completion.model;
+      if (completion.usage) {
         usage = {
-          promptTokens: chunk.usage.prompt_tokens ?? 0,
-          completionTokens: chunk.usage.completion_tokens ?? 0,
+          promptTokens: completion.usage.prompt_tokens ?? 0,
+          completionTokens: completion.usage.completion_tokens ?? 0,
         };
       }
-      const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
-      if (!choice) continue;
-      const piece = choice.delta?.content;
-      if (typeof piece === 'string' && piece !== '') {
-        if (text === '') clearTimeout(firstTokenTimer);
-        text += piece;
-        request.onText?.(piece, { provider: settings.name, restart: false });
+      if (text) request.onText?.(text, { provider: settings.name, restart: false });
+    } else {
+      const stream = await client.chat.completions.create(
+        {
+          ...body,
+          stream: true,
+          ...(settings.features.streamUsage ? { stream_options: { include_usage: true } } : {}),
+        },
+        callOptions,
+      );
+      for await (const chunk of stream) {
+        if (typeof chunk.model === 'string' && chunk.model) model = chunk.model;
+        if (chunk.usage) {
+          usage = {
+            promptTokens: chunk.usage.prompt_tokens ?? 0,
+            completionTokens: chunk.usage.completion_tokens ?? 0,
+          };
+        }
+        const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
+        if (!choice) continue;
+        const piece = choice.delta?.content;
+        if (typeof piece === 'string' && piece !== '') {
+          if (text === '') clearTimeout(firstTokenTimer);
+          text += piece;
+          request.onText?.(piece, { provider: settings.name, restart: false });
+        }
+        if (choice.finish_reason) finish = choice.finish_reason;
       }
-      if (choice.finish_reason) finish = choice.finish_reason;
     }
 
     // The client ends the stream quietly when it is aborted, so a timeout can show up here rather than as an error.
@@ -114,6 +176,7 @@ export async function streamChatCompletion(
   } catch (error) {
     const stopped = stoppedEarly();
     if (stopped) return stopped;
+    if (learnFromRejection(error, settings)) return 'ask_again';
     const [status, reason] = classify(error);
     settings.log.debug({ provider: settings.name, status, errorName: errorName(error) }, 'model call failed');
     return fail(status, text ? `${reason} (after ${text.length} characters of answer)` : reason);

@@ -47,6 +47,10 @@ export interface ModelSandboxOptions {
   answerDelayMs?: number;
   /** When set, requests must carry this key (Bearer on /v1, `api-key` on the Azure path). */
   apiKey?: string;
+  /** Answer 400 to `stream_options`, like older Azure API versions and older vLLM. */
+  rejectStreamOptions?: boolean;
+  /** Answer 400 to `stream: true`, like servers without streaming. */
+  rejectStreaming?: boolean;
 }
 
 const AZURE_PATH = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/;
@@ -148,6 +152,22 @@ export async function startModelSandbox(options: ModelSandboxOptions = {}): Prom
     const messages = readMessages(body);
     if (!messages) {
       return sendJson(res, 400, openAIError("'messages' is a required property", 'invalid_request_error'));
+    }
+
+    const asked = body as { stream?: unknown; stream_options?: unknown };
+    if (options.rejectStreamOptions && asked.stream_options !== undefined) {
+      return sendJson(
+        res,
+        400,
+        openAIError('Unrecognized request argument supplied: stream_options', 'invalid_request_error'),
+      );
+    }
+    if (options.rejectStreaming && asked.stream === true) {
+      return sendJson(
+        res,
+        400,
+        openAIError('stream is not supported by this server', 'invalid_request_error'),
+      );
     }
 
     if (kind === 'hang') {
