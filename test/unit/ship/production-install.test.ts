@@ -1,4 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
@@ -7,6 +9,7 @@ import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from '../../../scripts/package-app.js';
+import { startAteraSandbox } from '../../../src/sandboxes/atera/atera-sandbox.js';
 import { productionInstall, readDockerfile, runCommand } from './parse-dockerfile.js';
 
 const run = promisify(execFile);
@@ -27,6 +30,7 @@ const readJson = async <T>(path: string) => JSON.parse(await readFile(path, 'utf
  */
 let dir: string;
 let install: { ok: boolean; output: string };
+let build: { ok: boolean; output: string };
 let pkg: PackageJson;
 
 beforeAll(async () => {
@@ -48,6 +52,26 @@ beforeAll(async () => {
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     install = { ok: false, output: `${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+  // What the build stage does (`npm run build`: tsc -p tsconfig.build.json), into the scratch directory's dist/.
+  try {
+    await run(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+        '-p',
+        'tsconfig.build.json',
+        '--outDir',
+        join(dir, 'dist'),
+      ],
+      {
+        cwd: ROOT,
+      },
+    );
+    build = { ok: true, output: '' };
+  } catch (error) {
+    const e = error as { stdout?: string; message: string };
+    build = { ok: false, output: `${e.message}\n${e.stdout ?? ''}` };
   }
 }, 240_000);
 
@@ -110,6 +134,71 @@ describe('the production install (Dockerfile runtime stage)', () => {
       .map(([path]) => path.replace(/^.*node_modules\//, ''));
     expect(withScripts.sort()).toEqual(['botbuilder-dialogs', 'dtrace-provider']);
   });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+describe('the production start command (node dist/main.js) on the production install', () => {
+  it('answers GET /healthz and stops cleanly on SIGTERM', async () => {
+    expect(build.ok, build.output).toBe(true);
+    const atera = await startAteraSandbox({
+      port: 0,
+      host: '127.0.0.1',
+      apiKey: 'production-check-key',
+      seed: false,
+    });
+    const port = await freePort();
+    // Only what the container would be given: no dev tooling, no .env (dotenv finds none in the scratch directory).
+    const child = spawn(process.execPath, ['dist/main.js'], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'production',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: join(dir, 'data'),
+        LOG_LEVEL: 'warn',
+        ATERA_BASE_URL: atera.baseUrl,
+        ATERA_API_KEY: 'production-check-key',
+        ATERA_TECHNICIAN_EMAIL: 'ticketzero@contoso-msp.example',
+        AI_PROVIDER_ORDER: 'local',
+        LOCAL_AI_BASE_URL: 'http://127.0.0.1:9/v1',
+        GRAPH_TENANT_ID: '00000000-0000-4000-8000-000000000001',
+        GRAPH_CLIENT_ID: '00000000-0000-4000-8000-000000000002',
+        GRAPH_CLIENT_SECRET: 'not-used-no-ticket-reaches-graph',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const exited = once(child, 'exit');
+    try {
+      let status = 0;
+      for (let attempt = 0; attempt < 150 && status !== 200 && child.exitCode === null; attempt++) {
+        status = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.status,
+          () => 0,
+        );
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status, output).toBe(200);
+      child.kill('SIGTERM');
+      const [code] = await exited;
+      expect(code, output).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await atera.close();
+    }
+  }, 60_000);
 });
 
 describe('the code shipped in dist/', () => {
