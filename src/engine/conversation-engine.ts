@@ -93,6 +93,12 @@ export interface EngineDeps {
 export interface EngineObserver {
   ticketTaken?(ticket: Ticket): void;
   ticketDeclined?(ticket: Ticket, reason: string): void;
+  /** The ticket watcher did not hand the ticket to the engine (e.g. no end-user e-mail, intake kept failing). */
+  ticketSkipped?(ticket: Ticket, reason: string): void;
+  /** The first message reached the user: the conversation (and its time limit) started. */
+  conversationStarted?(record: ConversationRecord): void;
+  /** A technician took the conversation over from the AI. */
+  conversationTakenOver?(record: ConversationRecord): void;
   turnAnswered?(event: { ticketId: number; provider: string | null; modelMs: number; totalMs: number }): void;
   conversationEnded?(record: ConversationRecord): void;
 }
@@ -323,6 +329,7 @@ class Engine implements ConversationEngine {
       if (!started) return;
       record = started;
       log.info({ conversationId }, 'conversation opened');
+      this.deps.observer?.conversationStarted?.(started);
     }
     const thread = await this.ensureThread(record);
     if (thread) record = thread;
@@ -1106,6 +1113,7 @@ class Engine implements ConversationEngine {
           };
           return { conversation: next, comments: [audit('took over the conversation')], result: next };
         });
+        if (updated) this.deps.observer?.conversationTakenOver?.(updated);
         if (updated?.chatConversationId) {
           await this.sendSafely(updated.chatConversationId, {
             kind: 'text',
@@ -1223,9 +1231,10 @@ class Engine implements ConversationEngine {
           await this.locks.run(record.ticketId, () => this.timeOut(record.ticketId));
         } else if (
           record.state === 'queued' &&
-          !record.user &&
-          now.getTime() - Date.parse(record.updatedAt) >= INTAKE_RETRY_MS
+          now.getTime() - Date.parse(record.updatedAt) >= INTAKE_RETRY_MS &&
+          (!record.user || !live.some((c) => c.user?.id === record.user?.id && c.state !== 'queued'))
         ) {
+          // An intake that failed half-way (Graph or Teams unavailable): try again.
           await this.locks.run(record.ticketId, () => this.continueIntake(record.ticketId));
         }
       } catch (error) {

@@ -1,0 +1,119 @@
+/**
+ * TicketZero as it runs in production, pointed at the sandboxes: the Atera, Graph and model sandboxes, the
+ * Bot Framework connector sandbox playing Teams, the bot's real HTTP endpoint on a free port.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { createTicketZero, type TicketZero } from '../../../src/app.js';
+import { loadConfig } from '../../../src/config/load-config.js';
+import type { Clock } from '../../../src/ports/clock.js';
+import type {
+  ConnectorSandbox,
+  RecordedActivity,
+} from '../../../src/sandboxes/connector/connector-sandbox.js';
+import { startLocalStack, type LocalStack } from '../../../src/sandboxes/local-stack.js';
+
+/** Real time plus an offset the test moves forward (the 30-minute window is never waited for). */
+export class OffsetClock implements Clock {
+  private offsetMs = 0;
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+  advanceMinutes(minutes: number): void {
+    this.offsetMs += minutes * 60_000;
+  }
+}
+
+export interface RunningTicketZero {
+  stack: LocalStack;
+  connector: ConnectorSandbox;
+  app: TicketZero;
+  clock: OffsetClock;
+  dataDir: string;
+  url: string;
+  /** Stops the bot (not the sandboxes) and starts a new one on the same data, as after a crash and restart. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  env?: Record<string, string>;
+  technicians?: boolean;
+  authenticated?: boolean;
+  modelAnswerDelayMs?: number;
+}
+
+export async function startTicketZero(options: StartOptions = {}): Promise<RunningTicketZero> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ticketzero-e2e-'));
+  const stack = await startLocalStack({
+    dataDir,
+    connector: 'sandbox',
+    technicians: options.technicians ?? true,
+    authenticated: options.authenticated ?? true,
+    ...(options.modelAnswerDelayMs !== undefined ? { modelAnswerDelayMs: options.modelAnswerDelayMs } : {}),
+  });
+  const connector = stack.connector!;
+  const clock = new OffsetClock();
+  const env = { ...stack.env, PORT: '0', LOG_LEVEL: 'silent', ...options.env };
+  const log = pino({ level: process.env.TICKETZERO_TEST_LOG ?? 'silent' });
+
+  const boot = async (): Promise<{ app: TicketZero; url: string }> => {
+    const app = await createTicketZero(loadConfig(env), { clock, log, tickMs: 100, outboxIntervalMs: 100 });
+    const listening = await app.start();
+    connector.botEndpoint = `${listening.url}/api/messages`;
+    return { app, url: listening.url };
+  };
+
+  let current = await boot();
+  const running: RunningTicketZero = {
+    stack,
+    connector,
+    get app() {
+      return current.app;
+    },
+    get url() {
+      return current.url;
+    },
+    clock,
+    dataDir,
+    async restart() {
+      await current.app.stop();
+      current = await boot();
+    },
+    async close() {
+      await current.app.stop().catch(() => undefined);
+      await stack.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  } as RunningTicketZero;
+  return running;
+}
+
+/** Waits until `check` passes (polling), failing with the last assertion error. */
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) throw lastError;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The messages a user sees in their 1:1 chat, as text (cards shown by their kind). */
+export function chatView(connector: ConnectorSandbox, conversationId: string): string[] {
+  const view = connector.conversation(conversationId);
+  return (view?.messages ?? []).map(describeActivity);
+}
+
+export function describeActivity(a: RecordedActivity): string {
+  if (a.text) return a.text;
+  const card = a.attachments?.[0] as { content?: { body?: unknown[] } } | undefined;
+  return card ? `[card] ${JSON.stringify(card.content?.body ?? []).slice(0, 200)}` : `[${a.type}]`;
+}
