@@ -15,6 +15,7 @@ import type { ConversationStore } from '../ports/conversation-store.js';
 import type { Log } from '../ports/log.js';
 import type { CommentVisibility, NewComment, Ticket, TicketFeed } from '../ports/ticket-desk.js';
 import { NotFoundError } from '../errors.js';
+import type { EngineObserver } from './conversation-engine.js';
 
 export interface TicketWatcherSettings {
   pollSeconds: number;
@@ -34,6 +35,8 @@ export interface TicketWatcherDeps {
   /** The engine's startTicket: creates the conversation record atomically, so calling it twice is harmless. */
   intake: (ticket: Ticket) => Promise<unknown>;
   settings: TicketWatcherSettings;
+  /** Told about tickets the watcher decides not to hand over (metrics). */
+  observer?: Pick<EngineObserver, 'ticketSkipped'>;
 }
 
 export interface PollReport {
@@ -171,6 +174,7 @@ export function createTicketWatcher(deps: TicketWatcherDeps): TicketWatcher {
         result: undefined,
       }));
       log.info({ ticketId: ticket.id, reason: 'no_end_user_email' }, 'ticket not taken');
+      deps.observer?.ticketSkipped?.(ticket, 'no_end_user_email');
       return 'skippedNoEmail';
     }
     if (await store.getConversation(ticket.id)) {
@@ -221,6 +225,7 @@ export function createTicketWatcher(deps: TicketWatcherDeps): TicketWatcher {
           ticketCreatedAt: ticket.createdAt,
         })
         .catch((claimError: unknown) => ticketLog.error({ err: claimError }, 'ticket claim failed'));
+      deps.observer?.ticketSkipped?.(ticket, 'intake_failed');
       settle(ticket.id);
       return;
     }

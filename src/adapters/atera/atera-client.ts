@@ -36,6 +36,22 @@ export interface AteraClientOptions {
   log?: Log;
   /** For jitter; tests may pin it. */
   random?: () => number;
+  /** Told about every HTTP attempt's answer (metrics, readiness); must not throw. */
+  onResponse?: (info: AteraResponseInfo) => void;
+}
+
+export interface AteraResponseInfo {
+  method: string;
+  /** The path with ids templated, e.g. `/tickets/{id}/comments`. */
+  endpoint: string;
+  /** HTTP status; null when no answer came (timeout, connection refused). */
+  status: number | null;
+  ms: number;
+}
+
+/** `/tickets/123/comments` → `/tickets/{id}/comments`, so metrics labels stay few. */
+export function templateAteraPath(path: string): string {
+  return path.replace(/\/\d+(?=\/|$)/g, '/{id}');
 }
 
 /** Atera's maximum page size for most lists. */
@@ -66,6 +82,7 @@ export class AteraClient {
   private readonly log: Log;
   private readonly random: () => number;
   private readonly apiKey: string;
+  private readonly onResponse: ((info: AteraResponseInfo) => void) | undefined;
 
   constructor(options: AteraClientOptions) {
     const url = new URL(options.baseUrl);
@@ -80,6 +97,7 @@ export class AteraClient {
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.log = options.log ?? silentLog;
     this.random = options.random ?? Math.random;
+    this.onResponse = options.onResponse;
     this.limiter = new RequestRateLimiter(options.requestsPerMinute ?? 600);
     this.http = axios.create({
       baseURL: options.baseUrl.replace(/\/+$/, ''),
@@ -199,6 +217,7 @@ export class AteraClient {
     const started = Date.now();
     for (let attempts = 1; ; attempts++) {
       await this.limiter.acquire();
+      const attemptStarted = Date.now();
       try {
         const response = await this.http.request<T>({
           method: spec.method,
@@ -206,8 +225,14 @@ export class AteraClient {
           params: spec.params,
           data: spec.data,
         });
+        this.report(spec, response.status, attemptStarted);
         return response.data;
       } catch (cause) {
+        this.report(
+          spec,
+          cause instanceof AxiosError ? (cause.response?.status ?? null) : null,
+          attemptStarted,
+        );
         const { error, repeatable } = this.describeFailure(cause, endpoint, spec.idempotent);
         if (error.retryAfterMs !== undefined) this.limiter.pauseUntil(Date.now() + error.retryAfterMs);
         const delay = retryDelay(
@@ -223,6 +248,15 @@ export class AteraClient {
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
+  }
+
+  private report(spec: RequestSpec, status: number | null, startedAt: number): void {
+    this.onResponse?.({
+      method: spec.method.toUpperCase(),
+      endpoint: templateAteraPath(spec.path),
+      status,
+      ms: Date.now() - startedAt,
+    });
   }
 
   private describeFailure(
