@@ -261,21 +261,26 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   // Outbox -------------------------------------------------------------------------------------------------
   let outboxStore: ConversationStore | null = null;
-  /** Both outbox gauges read the store once per scrape: the second collect joins the read in flight. */
-  let outboxRead: Promise<{ depth: number; oldestAgeSeconds: number }> | null = null;
+  /**
+   * Both outbox gauges read the store once per scrape: the second collect joins the read in flight. A failed read
+   * is counted and logged once, and the gauges keep their last values.
+   */
+  let outboxRead: Promise<{ depth: number; oldestAgeSeconds: number } | null> | null = null;
   const readOutbox = (store: ConversationStore) =>
-    (outboxRead ??= store
-      .outboxStats()
-      .then((stats) => ({
-        depth: stats.depth,
-        oldestAgeSeconds:
-          stats.oldestCreatedAt === null
-            ? 0
-            : Math.max(0, (clock.now().getTime() - Date.parse(stats.oldestCreatedAt)) / 1000),
-      }))
-      .finally(() => {
-        outboxRead = null;
-      }));
+    (outboxRead ??= (async () => {
+      let result: { depth: number; oldestAgeSeconds: number } | null = null;
+      await guarded('outbox', async () => {
+        const stats = await store.outboxStats();
+        const oldest = stats.oldestCreatedAt === null ? null : Date.parse(stats.oldestCreatedAt);
+        result = {
+          depth: stats.depth,
+          oldestAgeSeconds: oldest === null ? 0 : Math.max(0, (clock.now().getTime() - oldest) / 1000),
+        };
+      });
+      return result;
+    })().finally(() => {
+      outboxRead = null;
+    }));
   new Gauge({
     name: 'ticketzero_outbox_depth',
     help: 'Atera comments queued and not yet delivered',
@@ -283,7 +288,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     async collect() {
       const store = outboxStore;
       if (!store) return;
-      await guarded('outbox', async () => this.set((await readOutbox(store)).depth));
+      const read = await readOutbox(store);
+      if (read) this.set(read.depth);
     },
   });
   new Gauge({
@@ -293,7 +299,8 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     async collect() {
       const store = outboxStore;
       if (!store) return;
-      await guarded('outbox', async () => this.set((await readOutbox(store)).oldestAgeSeconds));
+      const read = await readOutbox(store);
+      if (read) this.set(read.oldestAgeSeconds);
     },
   });
 
