@@ -25,7 +25,33 @@ function firstLine(text: string, max = 160): string {
   return trimmed.length <= max ? trimmed : `${trimmed.slice(0, max - 1)}…`;
 }
 
+const SMALL_TALK =
+  /^(hello|hi|hey|hallo|bonjour|hola|thanks|thank you|danke|merci|gracias|great|perfect|super|sorry|i am ticketzero|i'm ticketzero|let'?s look|glad)\b/i;
+
+/**
+ * The step an assistant turn asked for: its first sentence that is neither small talk nor a question
+ * ("Please close Outlook completely and open it again."), or null when the turn only asked something.
+ */
+export function keyStep(text: string, max = 160): string | null {
+  const sentences = text
+    .replace(/\s+/g, ' ')
+    .split(/(?<=[.!?])\s+/)
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const step = sentences.find((x) => !SMALL_TALK.test(x) && !x.endsWith('?'));
+  if (!step) return null;
+  return step.length <= max ? step : `${step.slice(0, max - 1)}…`;
+}
+
 function bySpeaker(turns: Turn[], role: Turn['role']): string[] {
+  if (role === 'assistant') {
+    return turns
+      .filter((t) => t.role === role)
+      .flatMap((t) => {
+        const step = keyStep(t.text);
+        return step ? [step] : [];
+      });
+  }
   return turns.filter((t) => t.role === role).map((t) => firstLine(t.text));
 }
 
