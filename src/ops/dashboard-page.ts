@@ -110,6 +110,7 @@ export function renderDashboardPage(data: DashboardData): string {
         ${stackedColumnChart({
           id: 'daily-outcomes',
           title: 'Outcomes per day and resolution rate',
+          width: 1020,
           labels: r.daily.map((d) => shortDay(d.day)),
           series: [
             { name: 'Resolved', colour: CHART_COLOURS.resolved, values: r.daily.map((d) => d.resolved) },

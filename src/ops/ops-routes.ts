@@ -183,6 +183,14 @@ function registerDashboard(server: restify.Server, deps: OpsRoutesDeps, token: s
     }),
   );
 
+  // Browsers ask for /favicon.ico after the sign-in redirect; the page itself declares an empty icon.
+  server.get(
+    '/favicon.ico',
+    route(async (_req, res) => {
+      res.sendRaw(204, '', { 'Cache-Control': 'public, max-age=86400' });
+    }),
+  );
+
   server.get(
     '/dashboard',
     route(async (req, res) => {
