@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.js';
+import { outboundUrlProblems, outboundUrlsOf } from '../security/outbound-url-policy.js';
 import { parseSection, type Env, type SectionSpec, type SectionValue } from './setting.js';
 import { aiSection } from './sections/ai.js';
 import { ateraSection } from './sections/atera.js';
@@ -91,4 +92,6 @@ function crossCheck(
   if (c.graph.tenantId && (!c.graph.clientId || !c.graph.clientSecret)) {
     problems.push('GRAPH_CLIENT_ID and GRAPH_CLIENT_SECRET: required with GRAPH_TENANT_ID');
   }
+  // Outbound calls over HTTPS only (loopback and explicit opt-outs excepted): src/security/outbound-url-policy.ts.
+  problems.push(...outboundUrlProblems(outboundUrlsOf(c)));
 }

@@ -3,6 +3,7 @@
  * engine see it. A body that fails gets a 400 with the reason; it never reaches the engine.
  */
 import { z } from 'zod';
+import { classifyOutboundUrl } from '../../security/outbound-url-policy.js';
 
 const account = z.object({
   id: z.string().min(1),
@@ -17,7 +18,14 @@ const Activity = z
     type: z.string().min(1, 'type must not be empty'),
     id: z.string().optional(),
     channelId: z.string().min(1),
-    serviceUrl: z.string().url(),
+    // The bot sends its access token to this URL when it replies: https only (plain http on loopback: sandboxes).
+    serviceUrl: z
+      .string()
+      .url()
+      .refine(
+        (v) => ['https', 'loopback_http'].includes(classifyOutboundUrl(v)),
+        'serviceUrl must be an https URL (plain http only on loopback)',
+      ),
     from: account,
     recipient: account,
     conversation: z
