@@ -24,6 +24,21 @@ export const REDACT_PATHS = [
   'req.headers["x-api-key"]',
   'headers["x-api-key"]',
   'config.headers["X-API-KEY"]',
+  // Session cookies (dashboard) and the ops tokens.
+  'cookie',
+  'req.headers.cookie',
+  'headers.cookie',
+  'metricsToken',
+  'dashboardToken',
+  // Personal data: log ids, not addresses.
+  'email',
+  '*.email',
+  'mail',
+  '*.mail',
+  'userPrincipalName',
+  '*.userPrincipalName',
+  'phone',
+  '*.phone',
 ];
 
 export interface LoggerSettings {
