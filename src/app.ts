@@ -104,6 +104,7 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
     },
     tenants,
     log,
+    ...(config.bot.streamAfterMs !== undefined ? { streamAfterMs: config.bot.streamAfterMs } : {}),
   });
 
   let outboxRef: { kick(): void } | null = null;

@@ -33,6 +33,7 @@ function botSettings(sandbox: ConnectorSandbox, overrides: Partial<Config['bot']
     openIdMetadataUrl: sandbox.openIdMetadataUrl,
     tokenIssuer: sandbox.issuer,
     loginUrl: sandbox.loginUrl(TENANT),
+    streamAfterMs: undefined,
     ...overrides,
   };
 }
@@ -306,6 +307,7 @@ describe('local mode (no app id)', () => {
         openIdMetadataUrl: undefined,
         tokenIssuer: undefined,
         loginUrl: undefined,
+        streamAfterMs: undefined,
       },
       log: silentLog,
     });

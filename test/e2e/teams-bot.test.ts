@@ -65,6 +65,7 @@ describe('the Teams bot, driven over HTTP by the connector sandbox', () => {
       openIdMetadataUrl: sandbox.openIdMetadataUrl,
       tokenIssuer: sandbox.issuer,
       loginUrl: sandbox.loginUrl(TENANT),
+      streamAfterMs: undefined,
     };
     engine = createRecordingEngine();
     bot = createTeamsBot({
@@ -86,6 +87,8 @@ describe('the Teams bot, driven over HTTP by the connector sandbox', () => {
       tenants: { tenantById: (id) => (id === TENANT ? tenant : null) },
       log: silentLog,
       retry: { initialDelayMs: 5, maxDelayMs: 20 },
+      // Answers still being written 50 ms after their first piece are streamed.
+      streamAfterMs: 50,
     });
     bot.attach(engine);
     const http = createHttpServer({ log: silentLog, maxBodyBytes: 256 * 1024 });
@@ -130,12 +133,29 @@ describe('the Teams bot, driven over HTTP by the connector sandbox', () => {
       });
     });
 
-    it('streams an answer given during the user’s turn: an informative update, chunks, then one final message', async () => {
+    it('sends a quick answer given during the user’s turn as one message, without streaming', async () => {
       engine.onMessage = async (message) => {
         const writer = bot.chat.beginAnswer(message.conversationId);
-        // Pieces arrive as the model produces them; wait for what the connector received, not for time.
-        await sandbox.waitFor((a) => a.stream?.type === 'informative');
         writer.append('Let us restart ');
+        writer.append('the print spooler.');
+        await writer.finish('Let us restart the print spooler. Open Services and restart "Print Spooler".');
+      };
+      const said = await sandbox.userSays(megan, 'still broken');
+      expect(said.status).toBe(200);
+      const sent = sandbox.activities.filter((a) => a.conversationId === said.conversationId);
+      expect(sent.map((a) => a.stream?.type ?? a.type)).toEqual(['message']);
+      expect(sent[0]!.text).toBe(
+        'Let us restart the print spooler. Open Services and restart "Print Spooler".',
+      );
+    });
+
+    it('streams a slow answer given during the user’s turn: an informative update, chunks, then one final message', async () => {
+      engine.onMessage = async (message) => {
+        const writer = bot.chat.beginAnswer(message.conversationId);
+        // A slow model: the answer is still being written when the stream threshold passes, so it is streamed.
+        // Pieces arrive as the model produces them; wait for what the connector received, not for time.
+        writer.append('Let us restart ');
+        await sandbox.waitFor((a) => a.stream?.type === 'informative');
         await sandbox.waitFor((a) => a.stream?.type === 'streaming');
         writer.append('the print spooler.');
         await writer.finish('Let us restart the print spooler. Open Services and restart "Print Spooler".');

@@ -8,7 +8,7 @@ import { NotFoundError } from '../../errors.js';
 import type { AnswerWriter, ChatChannel, ChatTarget, OutgoingMessage } from '../../ports/chat.js';
 import type { Log } from '../../ports/log.js';
 import type { TenantRef } from '../../ports/user-directory.js';
-import { createBufferedAnswerWriter, createStreamingAnswerWriter } from './answer-writer.js';
+import { createBufferedAnswerWriter, createInTurnAnswerWriter } from './answer-writer.js';
 import type { ConnectorCall } from './connector-retry.js';
 import { sendAsNewMessages } from './proactive-send.js';
 import { toActivity } from './outgoing-activity.js';
@@ -39,6 +39,8 @@ export interface TeamsChatChannelDeps {
   activeTurns: ActiveTurns;
   call: ConnectorCall;
   log: Log;
+  /** An in-turn answer finished within this many ms of its first piece is sent as one message (default 1000). */
+  streamAfterMs?: number;
 }
 
 export function createTeamsChatChannel(deps: TeamsChatChannelDeps): ChatChannel {
@@ -119,7 +121,9 @@ export function createTeamsChatChannel(deps: TeamsChatChannelDeps): ChatChannel 
     beginAnswer(conversationId): AnswerWriter {
       const turn = deps.activeTurns.get(conversationId);
       if (turn) {
-        return createStreamingAnswerWriter(turn, (text) => send(conversationId, { kind: 'text', text }), log);
+        return createInTurnAnswerWriter(turn, (text) => send(conversationId, { kind: 'text', text }), log, {
+          streamAfterMs: deps.streamAfterMs ?? 1000,
+        });
       }
       return createBufferedAnswerWriter((message) => send(conversationId, message));
     },

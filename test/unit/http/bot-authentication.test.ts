@@ -14,6 +14,7 @@ const unset: Config['bot'] = {
   openIdMetadataUrl: undefined,
   tokenIssuer: undefined,
   loginUrl: undefined,
+  streamAfterMs: undefined,
 };
 const registered: Config['bot'] = {
   ...unset,

@@ -111,7 +111,34 @@ describe('routing Teams activities to the engine', () => {
     expect(engine.installs).toEqual([]);
   });
 
-  it('streams an answer in the user’s turn and sends the final text even after a reset', async () => {
+  it('sends a quick answer in the user’s turn as one message, with the final text after a reset', async () => {
+    engine.onMessage = async (message) => {
+      const writer = bot.chat.beginAnswer(message.conversationId);
+      writer.append('From the first provider');
+      writer.reset();
+      writer.append('From the second');
+      await writer.finish('From the second provider, complete.');
+    };
+    await adapter.send(personal({ type: 'message', text: 'help' }));
+    const sent = adapter.activeQueue.splice(0);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ type: 'message', text: 'From the second provider, complete.' });
+    expect(sent[0]!.channelData).toBeUndefined();
+  });
+
+  it('streams an answer still being written after TEAMS_STREAM_AFTER_MS, and sends the final text after a reset', async () => {
+    bot = createTeamsBot({
+      engine,
+      store,
+      auth: new ConfigurationBotFrameworkAuthentication({}),
+      appId: undefined,
+      defaultServiceUrl: 'http://127.0.0.1:9/',
+      appInstaller: { ensureInstalled: async () => ({ installed: 'already', chatId: null }) },
+      technicians: {},
+      log: silentLog,
+      streamAfterMs: 0,
+    });
+    adapter = new TestAdapter((context) => bot.run(context));
     engine.onMessage = async (message) => {
       const writer = bot.chat.beginAnswer(message.conversationId);
       writer.append('From the first provider');
