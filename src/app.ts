@@ -21,6 +21,9 @@ import { registerAteraWebhook } from './http/atera-webhook.js';
 import { createBotFrameworkAuthentication } from './http/bot-authentication.js';
 import { createHttpServer, listen, resolveBindHost, type ListeningServer } from './http/server.js';
 import { createLogger, type Logger } from './logging/logger.js';
+import { withConversationRateLimit } from './security/conversation-rate-limit.js';
+import { createRetentionJob } from './security/retention-job.js';
+import { logSecretsOf } from './security/secret-values.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import type { ConversationStore } from './ports/conversation-store.js';
 import type { Ticket, TicketFeed } from './ports/ticket-desk.js';
@@ -49,7 +52,9 @@ export interface TicketZero {
 }
 
 export async function createTicketZero(config: Config, options: TicketZeroOptions = {}): Promise<TicketZero> {
-  const log = options.log ?? createLogger({ level: config.ops.logLevel, pretty: config.ops.logPretty });
+  const log =
+    options.log ??
+    createLogger({ level: config.ops.logLevel, pretty: config.ops.logPretty, secrets: logSecretsOf(config) });
   const clock = options.clock ?? systemClock;
   const instanceId = config.store.instanceId ?? `${hostname()}:${process.pid}`;
 
@@ -142,7 +147,20 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
     onCommentsQueued: () => outboxRef?.kick(),
     ...(options.observer ? { observer: options.observer } : {}),
   });
-  teams.attach(engine);
+  // Per-conversation turn limit in front of the engine (src/security/conversation-rate-limit.ts).
+  teams.attach(
+    withConversationRateLimit(engine, {
+      turnsPerMinute: config.security.conversationTurnsPerMinute,
+      clock,
+      log,
+    }),
+  );
+  const retention = createRetentionJob({
+    store,
+    clock,
+    log,
+    retentionDays: config.security.transcriptRetentionDays,
+  });
 
   // The watcher's feed also tells the engine about tickets that changed under a live conversation
   // (closed, resolved or reassigned in Atera), at no extra Atera call.
@@ -212,6 +230,7 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
       );
       await engine.recover();
       watcher.start();
+      retention.start();
       outbox.start();
       ticker = setInterval(() => {
         engine.tick().catch((error: unknown) => log.error({ err: error }, 'engine tick failed'));
@@ -223,6 +242,7 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
       if (ticker) clearInterval(ticker);
       watcher.stop();
       outbox.stop();
+      await retention.stop();
       await outbox.drain().catch(() => 0);
       if (listening) await listening.close();
       await store.close();

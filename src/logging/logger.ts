@@ -44,6 +44,8 @@ export const REDACT_PATHS = [
 export interface LoggerSettings {
   level: string;
   pretty: boolean;
+  /** Secret values (keys, passwords) replaced by [redacted] wherever they appear in a line. */
+  secrets?: readonly string[];
 }
 
 export function createLogger(settings: LoggerSettings, destination?: NodeJS.WritableStream): Logger {
@@ -53,6 +55,8 @@ export function createLogger(settings: LoggerSettings, destination?: NodeJS.Writ
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
+  const scrub = secretScrubber(settings.secrets ?? []);
+  if (scrub) options.hooks = { streamWrite: scrub };
   if (settings.pretty && !destination) {
     return pino({
       ...options,
@@ -60,6 +64,21 @@ export function createLogger(settings: LoggerSettings, destination?: NodeJS.Writ
     });
   }
   return destination ? pino(options, destination as pino.DestinationStream) : pino(options);
+}
+
+/** Replaces every occurrence of each secret (as written in a JSON line) with [redacted]; null when none. */
+export function secretScrubber(secrets: readonly string[]): ((line: string) => string) | null {
+  const needles = [
+    ...new Set(
+      secrets
+        .filter((s) => s.length >= 8)
+        // Secrets appear in a JSON line with JSON escaping.
+        .flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]),
+    ),
+  ].sort((a, b) => b.length - a.length);
+  if (needles.length === 0) return null;
+  const pattern = new RegExp(needles.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  return (line) => line.replace(pattern, '[redacted]');
 }
 
 const EMAIL = /[\w.+-]+@[\w-]+(\.[\w-]+)+/g;

@@ -1,0 +1,62 @@
+/**
+ * A limit per Teams conversation, in front of the engine: however many people (or redeliveries) write into one
+ * chat or channel, at most `turnsPerMinute` messages, commands and card presses a minute reach the engine; the
+ * rest are dropped and logged. The engine's own per-user limit (USER_MESSAGES_PER_MINUTE) is lower and answers
+ * the user politely, so one person meets that first; this one bounds what a conversation can cost in AI calls,
+ * Atera comments and Teams replies.
+ */
+import { UserRateLimit } from '../engine/user-rate-limit.js';
+import type { OutgoingMessage } from '../ports/chat.js';
+import type { Clock } from '../ports/clock.js';
+import type { Log } from '../ports/log.js';
+import type { SupportEngine } from '../ports/support-engine.js';
+
+export interface ConversationRateLimitDeps {
+  turnsPerMinute: number;
+  clock: Clock;
+  log: Log;
+}
+
+/** A channel thread (`19:…@thread.tacv2;messageid=…`) counts with its channel. */
+export function conversationKey(conversationId: string): string {
+  return conversationId.split(';')[0] ?? conversationId;
+}
+
+export const SLOW_DOWN_REPLY: OutgoingMessage = {
+  kind: 'text',
+  text: 'Too many commands in this channel right now. Please wait a minute and try again.',
+};
+
+export function withConversationRateLimit(
+  engine: SupportEngine,
+  deps: ConversationRateLimitDeps,
+): SupportEngine {
+  // The sliding window is keyed by conversation instead of by user.
+  const window = new UserRateLimit(deps.turnsPerMinute);
+  const log = deps.log.child({ component: 'conversation-rate-limit' });
+  const allow = (conversationId: string, kind: string): boolean => {
+    if (window.allow(conversationKey(conversationId), deps.clock.now().getTime())) return true;
+    log.warn({ conversationId, kind }, 'conversation over the turn rate limit');
+    return false;
+  };
+
+  return {
+    async onUserMessage(message) {
+      if (!allow(message.conversationId, 'message')) return;
+      await engine.onUserMessage(message);
+    },
+    async onUserCardAction(action) {
+      if (!allow(action.conversationId, 'card_action')) return null;
+      return engine.onUserCardAction(action);
+    },
+    async onTechnicianCommand(command) {
+      if (!allow(command.conversationId, 'command')) return SLOW_DOWN_REPLY;
+      return engine.onTechnicianCommand(command);
+    },
+    async onTechnicianCardAction(action) {
+      if (!allow(action.conversationId, 'card_action')) return null;
+      return engine.onTechnicianCardAction(action);
+    },
+    onAppInstalled: (event) => engine.onAppInstalled(event),
+  };
+}
