@@ -143,11 +143,12 @@ function transcript(
   conversationId: string,
 ): { from: string; text: string; at: string }[] {
   const said = connector.delivered
-    .filter((d) => d.activity.conversation?.id === conversationId && d.activity.type === 'message')
-    .map((d) => ({
-      from: String(d.activity.from?.id ?? ''),
-      text: String(d.activity.text ?? ''),
-      at: String(d.activity.timestamp ?? ''),
+    .map((d) => d.activity as unknown as SaidActivity)
+    .filter((a) => a.conversation?.id === conversationId && a.type === 'message')
+    .map((a) => ({
+      from: String(a.from?.id ?? ''),
+      text: String(a.text ?? ''),
+      at: String(a.timestamp ?? ''),
     }));
   const shown = botMessages(connector, conversationId).map((a) => ({
     from: 'bot',
@@ -155,6 +156,14 @@ function transcript(
     at: a.receivedAt,
   }));
   return [...said, ...shown].sort((x, y) => x.at.localeCompare(y.at));
+}
+
+interface SaidActivity {
+  type?: string;
+  text?: string;
+  timestamp?: string;
+  from?: { id?: string };
+  conversation?: { id?: string };
 }
 
 function cardText(a: RecordedActivity): string {

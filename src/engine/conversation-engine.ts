@@ -296,21 +296,28 @@ class Engine implements ConversationEngine {
     const log = this.log.child({ ticketId: record.ticketId });
     const user = record.user;
     if (!user) return;
-    let conversationId = record.chatConversationId;
-    if (!conversationId) {
-      const opened = await this.deps.chat.openChat({
-        tenant: user.tenant,
-        userId: user.id,
-        displayName: user.displayName,
+    const conversationId =
+      record.chatConversationId ??
+      (await this.deps.chat.openChat({ tenant: user.tenant, userId: user.id, displayName: user.displayName }))
+        .conversationId;
+    if (record.state === 'queued') {
+      // The ticket card is the first message; only once it reached the user do the conversation and its clock start.
+      await this.deps.chat.send(conversationId, {
+        kind: 'card',
+        card: {
+          kind: 'ticket_intro',
+          ticket: ticketSummary(record, this.deps.settings.maxRounds),
+          maxRounds: this.deps.settings.maxRounds,
+          maxMinutes: this.deps.settings.maxMinutes,
+        },
       });
-      conversationId = opened.conversationId;
       const now = this.clock();
       const started = await this.write(record.ticketId, (current) => {
         if (!current || current.state !== 'queued') return { result: null };
         const next: ConversationRecord = {
           ...current,
           state: 'active',
-          chatConversationId: opened.conversationId,
+          chatConversationId: conversationId,
           startedAt: now.toISOString(),
           deadlineAt: deadlineFrom(now, this.deps.settings),
         };
@@ -333,18 +340,7 @@ class Engine implements ConversationEngine {
     }
     const thread = await this.ensureThread(record);
     if (thread) record = thread;
-    if (!record.turns.some((t) => t.role === 'assistant')) {
-      await this.deps.chat.send(conversationId, {
-        kind: 'card',
-        card: {
-          kind: 'ticket_intro',
-          ticket: ticketSummary(record, this.deps.settings.maxRounds),
-          maxRounds: this.deps.settings.maxRounds,
-          maxMinutes: this.deps.settings.maxMinutes,
-        },
-      });
-      await this.answer(record, { inTurn: false });
-    }
+    if (!record.turns.some((t) => t.role === 'assistant')) await this.answer(record, { inTurn: false });
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -1236,6 +1232,18 @@ class Engine implements ConversationEngine {
         ) {
           // An intake that failed half-way (Graph or Teams unavailable): try again.
           await this.locks.run(record.ticketId, () => this.continueIntake(record.ticketId));
+        } else if (
+          record.state === 'active' &&
+          !record.turns.some((t) => t.role === 'assistant') &&
+          now.getTime() - Date.parse(record.updatedAt) >= INTAKE_RETRY_MS
+        ) {
+          // The ticket card reached the user but the first answer did not: send it now.
+          await this.locks.run(record.ticketId, async () => {
+            const fresh = await this.deps.store.getConversation(record.ticketId);
+            if (fresh?.state === 'active' && !fresh.turns.some((t) => t.role === 'assistant')) {
+              await this.openConversation(fresh);
+            }
+          });
         }
       } catch (error) {
         this.log.warn(

@@ -1,0 +1,149 @@
+/**
+ * `npm start`: TicketZero on your machine with no account anywhere.
+ *
+ * Starts the Atera, Graph and model sandboxes, TicketZero itself (lowdb under ./data/local), and Microsoft 365
+ * Agents Playground as the Teams client and connector. You play the end user (Alex Wilber, the Playground's
+ * user) in the browser; type `ticket <what is wrong>` here to make a new Atera ticket arrive.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { createTicketZero } from '../app.js';
+import { loadConfig } from '../config/load-config.js';
+import { ConfigError } from '../errors.js';
+import { PLAYGROUND, startLocalStack } from '../sandboxes/local-stack.js';
+
+const PLAYGROUND_PORT = Number(argValue('--playground-port') ?? 56150);
+const BOT_PORT = Number(argValue('--port') ?? 3978);
+const headless = process.argv.includes('--no-playground');
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const dataDir = resolve(argValue('--data-dir') ?? './data/local');
+  mkdirSync(dataDir, { recursive: true });
+  const stack = await startLocalStack({
+    dataDir,
+    connector: { serviceUrl: `http://localhost:${PLAYGROUND_PORT}/_connector` },
+    playground: true,
+  });
+
+  let config;
+  try {
+    config = loadConfig({
+      ...stack.env,
+      PORT: String(BOT_PORT),
+      HOST: '127.0.0.1',
+      ATERA_POLL_SECONDS: '2',
+      LOG_LEVEL: argValue('--log-level') ?? 'info',
+      LOG_PRETTY: 'true',
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) console.error(error.message);
+    await stack.close();
+    throw error;
+  }
+  const app = await createTicketZero(config);
+  const listening = await app.start();
+
+  let playground: ChildProcess | null = null;
+  if (!headless) playground = startPlayground(dataDir, `${listening.url}/api/messages`);
+
+  const createTicket = (title: string) => {
+    const ticket = stack.atera.createTicket({
+      title,
+      description: `${title} (created from the TicketZero local run)`,
+      endUserEmail: PLAYGROUND.user.email,
+      endUserFirstName: 'Alex',
+      endUserLastName: 'Wilber',
+      customerId: 101,
+      priority: 'Medium',
+    });
+    console.log(
+      `\n→ Atera ticket #${ticket.TicketID} "${title}" created for Alex Wilber; TicketZero picks it up within 2 s.\n`,
+    );
+  };
+
+  console.log(
+    [
+      '',
+      '━━━ TicketZero is running locally (no account anywhere) ━━━',
+      `  Bot endpoint        ${listening.url}/api/messages`,
+      `  Agents Playground   http://localhost:${PLAYGROUND_PORT}   ← open this: you are Alex Wilber, the end user`,
+      `  Atera sandbox       ${stack.atera.baseUrl}   (key ${stack.atera.apiKey})`,
+      `  Graph sandbox       ${stack.graph.baseUrl}`,
+      `  Model sandbox       ${stack.model.baseUrl}   (scripted, not an AI — point LOCAL_AI_BASE_URL at LM Studio for a real model)`,
+      `  Data                ${dataDir}`,
+      '',
+      '  Type here:  ticket <what is wrong>   e.g. "ticket Outlook does not show new mail"',
+      '              comments <id>            show the comments TicketZero wrote on a ticket',
+      '              quit',
+      '  Or from another terminal:',
+      `    curl -X POST ${stack.atera.baseUrl.replace(/\/api\/v3$/, '')}/_sandbox/tickets -H 'content-type: application/json' \\`,
+      `      -d '{"title":"VPN drops every hour","description":"…","endUserEmail":"${PLAYGROUND.user.email}","customerId":101}'`,
+      '',
+    ].join('\n'),
+  );
+
+  const stop = async () => {
+    playground?.kill('SIGTERM');
+    await app.stop();
+    await stack.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+
+  const input = createInterface({ input: process.stdin });
+  input.on('line', (line) => {
+    const text = line.trim();
+    if (/^ticket\s+/i.test(text)) createTicket(text.replace(/^ticket\s+/i, ''));
+    else if (/^comments\s+\d+/i.test(text)) {
+      const id = Number(text.split(/\s+/)[1]);
+      for (const c of stack.atera.comments(id))
+        console.log(`• ${String(c.Comment ?? '').replace(/<br>/g, '\n  ')}`);
+    } else if (/^(quit|exit)$/i.test(text)) void stop();
+    else if (text) console.log('Commands: ticket <what is wrong> · comments <id> · quit');
+  });
+}
+
+/** Runs the Agents Playground CLI pointed at the bot; a no-op browser opener keeps it alive when headless. */
+function startPlayground(dataDir: string, botEndpoint: string): ChildProcess {
+  const require = createRequire(import.meta.url);
+  const cli = require.resolve('@microsoft/m365agentsplayground/cli.js');
+  const bin = join(dataDir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  for (const opener of ['xdg-open', 'open', 'sensible-browser']) {
+    const path = join(bin, opener);
+    writeFileSync(path, '#!/bin/sh\nexit 0\n');
+    chmodSync(path, 0o755);
+  }
+  const child = spawn(
+    process.execPath,
+    [cli, '-e', botEndpoint, '-c', 'msteams', '-p', String(PLAYGROUND_PORT), '--disable-telemetry'],
+    {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, BROWSER: 'none' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const prefix = (chunk: Buffer) =>
+    chunk
+      .toString()
+      .split('\n')
+      .filter((l) => l.trim())
+      .forEach((l) => console.log(`[playground] ${l}`));
+  child.stdout?.on('data', prefix);
+  child.stderr?.on('data', prefix);
+  child.on('exit', (code) => console.log(`[playground] exited (${code ?? 'signal'})`));
+  return child;
+}
+
+main().catch((error: unknown) => {
+  console.error(`TicketZero local run failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
