@@ -14,12 +14,20 @@ import { createGraphAppInstaller } from './adapters/graph/app-installer.js';
 import { createGraphUserDirectory } from './adapters/graph/graph-user-directory.js';
 import { createConversationStoreFromConfig } from './adapters/store/create-store.js';
 import { createTeamsBot } from './adapters/teams/teams-bot.js';
-import { createConversationEngine, type ConversationEngine, type EngineObserver } from './engine/conversation-engine.js';
+import {
+  createConversationEngine,
+  type ConversationEngine,
+  type EngineObserver,
+} from './engine/conversation-engine.js';
 import { createCommentOutbox } from './engine/comment-outbox.js';
 import { createTicketWatcher } from './engine/ticket-watcher.js';
 import { registerAteraWebhook } from './http/atera-webhook.js';
 import { createBotFrameworkAuthentication } from './http/bot-authentication.js';
 import { createHttpServer, listen, resolveBindHost, type ListeningServer } from './http/server.js';
+import { isLoopback } from './http/bot-authentication.js';
+import { createMetrics, type Metrics } from './ops/metrics.js';
+import { registerOpsRoutes } from './ops/ops-routes.js';
+import { createReadinessChecks } from './ops/readiness.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { withConversationRateLimit } from './security/conversation-rate-limit.js';
 import { createRetentionJob } from './security/retention-job.js';
@@ -46,6 +54,7 @@ export interface TicketZero {
   readonly store: ConversationStore;
   readonly watcher: ReturnType<typeof createTicketWatcher>;
   readonly outbox: ReturnType<typeof createCommentOutbox>;
+  readonly metrics: Metrics;
   /** Starts listening, recovers what a previous process left, then starts polling and delivering. */
   start(): Promise<ListeningServer>;
   stop(): Promise<void>;
@@ -57,9 +66,15 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
     createLogger({ level: config.ops.logLevel, pretty: config.ops.logPretty, secrets: logSecretsOf(config) });
   const clock = options.clock ?? systemClock;
   const instanceId = config.store.instanceId ?? `${hostname()}:${process.pid}`;
+  const metrics = createMetrics({ clock, log });
 
   const store = await createConversationStoreFromConfig(
-    { kind: config.store.kind, dataDir: config.store.dataDir, databaseUrl: config.store.databaseUrl, instanceId },
+    {
+      kind: config.store.kind,
+      dataDir: config.store.dataDir,
+      databaseUrl: config.store.databaseUrl,
+      instanceId,
+    },
     { log, transcriptKeys: config.security.transcriptKeys },
   );
 
@@ -76,6 +91,7 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
       maxDelayMs: 30_000,
     },
     log,
+    onResponse: metrics.onAteraResponse,
   });
   const desk = new AteraTicketDesk(atera, {
     ...(config.atera.technicianId !== undefined ? { technicianId: config.atera.technicianId } : {}),
@@ -83,8 +99,15 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
   });
 
   const tenants = loadTenantMap(config.graph, config.bot);
-  const directory = createGraphUserDirectory({ tenants, graph: config.graph, log });
-  const appInstaller = createGraphAppInstaller({ tenants, graph: config.graph, teamsAppId: config.bot.teamsAppId, log });
+  const directory = metrics.instrumentDirectory(
+    createGraphUserDirectory({ tenants, graph: config.graph, log }),
+  );
+  const appInstaller = createGraphAppInstaller({
+    tenants,
+    graph: config.graph,
+    teamsAppId: config.bot.teamsAppId,
+    log,
+  });
 
   const providers = createProvidersFromConfig(config.ai, log);
   const model = createProviderChain({
@@ -145,8 +168,14 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
       },
     },
     onCommentsQueued: () => outboxRef?.kick(),
-    ...(options.observer ? { observer: options.observer } : {}),
+    observer: options.observer ? combineObservers(metrics.observer, options.observer) : metrics.observer,
   });
+  metrics.collectProviders(
+    () => model.stats(),
+    (name) => model.isOpen(name),
+  );
+  metrics.collectOutbox(store);
+  metrics.collectLive(store);
   // Per-conversation turn limit in front of the engine (src/security/conversation-rate-limit.ts).
   teams.attach(
     withConversationRateLimit(engine, {
@@ -169,7 +198,10 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
       const tickets = await desk.changedSince(since);
       for (const ticket of tickets) {
         await engine.onTicketChanged(ticket).catch((error: unknown) => {
-          log.warn({ ticketId: ticket.id, err: error }, 'could not apply an Atera change to its conversation');
+          log.warn(
+            { ticketId: ticket.id, err: error },
+            'could not apply an Atera change to its conversation',
+          );
         });
       }
       return tickets;
@@ -183,6 +215,7 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
     clock,
     log,
     intake: (ticket) => engine.startTicket(ticket),
+    observer: metrics.observer,
     settings: {
       pollSeconds: config.atera.pollSeconds,
       maxConcurrent: config.atera.maxConcurrentTickets,
@@ -210,6 +243,25 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
   const server = createHttpServer({ log, maxBodyBytes: config.http.maxBodyBytes });
   teams.mount(server);
   registerAteraWebhook(server, { secret: config.atera.webhookSecret, watcher, log });
+  registerOpsRoutes(server, {
+    metrics,
+    store,
+    readiness: createReadinessChecks({
+      store,
+      ateraLastOk: metrics.ateraLastOk,
+      providersAllOpen: () => model.allOpen(),
+      clock,
+      log,
+      ateraStaleMs: Math.max(120_000, 4 * config.atera.pollSeconds * 1000),
+    }),
+    metricsToken: config.ops.metricsToken,
+    dashboardToken: config.ops.dashboardToken,
+    exposedBeyondLoopback: !isLoopback(bind.host),
+    minutesSavedPerTicket: config.ops.minutesSavedPerTicket,
+    maxRounds: config.conversation.maxRounds,
+    clock,
+    log,
+  });
 
   let listening: ListeningServer | null = null;
   let ticker: NodeJS.Timeout | null = null;
@@ -221,11 +273,17 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
     store,
     watcher,
     outbox,
+    metrics,
     async start() {
       if (bind.warning) log.warn({ host: bind.host }, bind.warning);
       listening = await listen(server, { port: config.http.port, host: bind.host });
       log.info(
-        { url: listening.url, localMode: bind.localMode, providers: model.providers, store: config.store.kind },
+        {
+          url: listening.url,
+          localMode: bind.localMode,
+          providers: model.providers,
+          store: config.store.kind,
+        },
         'TicketZero listening',
       );
       await engine.recover();
@@ -248,6 +306,18 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
       await store.close();
     },
   };
+}
+
+/** Calls every observer's hook, so tests can watch the engine beside the metrics. */
+function combineObservers(...observers: EngineObserver[]): EngineObserver {
+  const keys = new Set(observers.flatMap((o) => Object.keys(o))) as Set<keyof EngineObserver>;
+  const combined: Record<string, (...args: unknown[]) => void> = {};
+  for (const key of keys) {
+    combined[key] = (...args: unknown[]) => {
+      for (const o of observers) (o[key] as ((...a: unknown[]) => void) | undefined)?.(...args);
+    };
+  }
+  return combined as EngineObserver;
 }
 
 /** Secret values that must never appear in an AI answer. */

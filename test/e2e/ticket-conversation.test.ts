@@ -142,6 +142,13 @@ describe('confirmation', () => {
     await eventually(() =>
       expect(commentTexts(running!, ticket.TicketID).join('\n')).toMatch(/TicketZero resolved this ticket/),
     );
+
+    // The running app reports it: ready, and the outcome counted on /metrics.
+    const ready = await fetch(`${running.url}/readyz`);
+    expect(ready.status).toBe(200);
+    const metrics = await (await fetch(`${running.url}/metrics`)).text();
+    expect(metrics).toMatch(/ticketzero_conversation_outcomes_total\{[^}]*outcome="resolved"[^}]*\} 1/);
+    expect(metrics).toMatch(/ticketzero_tickets_taken_total(\{[^}]*\})? 1/);
   });
 });
 
