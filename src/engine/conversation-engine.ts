@@ -117,6 +117,8 @@ export interface ConversationEngine extends SupportEngine {
 }
 
 const MAX_USER_TEXT = 4000;
+/** Thread conversation id (with its `;messageid=`) → ticket id, for commands said in a ticket's thread. */
+const THREAD_INDEX = 'engine.ticket-threads';
 const INTAKE_RETRY_MS = 30_000;
 
 export function createConversationEngine(deps: EngineDeps): ConversationEngine {
@@ -957,7 +959,22 @@ class Engine implements ConversationEngine {
           : 'Which ticket? Say it in the ticket’s thread, or add its number, like “status #1234”.',
       };
     }
-    return this.locks.run(record.ticketId, () => this.runCommand(record.ticketId, parsed.command, command));
+    try {
+      return await this.locks.run(record.ticketId, () =>
+        this.runCommand(record.ticketId, parsed.command, command),
+      );
+    } catch (error) {
+      // The technician hears that it failed (rather than nothing); the turn itself succeeds.
+      const err = asTicketZeroError(error);
+      log.error(
+        { ticketId: record.ticketId, command: parsed.command.name, err },
+        'technician command failed',
+      );
+      return {
+        kind: 'text',
+        text: `That did not work on #${record.ticket.number}: ${err.message}. Please try again.`,
+      };
+    }
   }
 
   async onTechnicianCardAction(action: TechnicianCardAction): Promise<CardSpec | null> {
@@ -972,14 +989,20 @@ class Engine implements ConversationEngine {
       status: { name: 'status' },
     };
     await this.locks.run(action.ticketId, () =>
-      this.runCommand(action.ticketId, commands[action.verb], {
-        from: action.from,
-        conversationId: action.conversationId,
-        teamId: action.teamId,
-        channelId: action.channelId,
-        text: action.verb,
-        mentions: [],
-      }),
+      this.runCommand(
+        action.ticketId,
+        commands[action.verb],
+        {
+          from: action.from,
+          conversationId: action.conversationId,
+          teamId: action.teamId,
+          channelId: action.channelId,
+          text: action.verb,
+          mentions: [],
+        },
+        // The card's Refresh (also run by Teams on its own when the card is shown) is not a command to record.
+        { viaCard: true },
+      ),
     );
     const record = await this.deps.store.getConversation(action.ticketId);
     return record ? this.threadCard(record) : null;
@@ -996,13 +1019,18 @@ class Engine implements ConversationEngine {
       return live.find((c) => c.ticket.number === ticketRef) ?? null;
     }
     if (!conversationId.includes(';messageid=')) return null;
-    return this.deps.store.findByThread(conversationId);
+    // Each thread is its own `;messageid=`: only an exact match names the ticket (ended tickets too).
+    const indexed = await this.deps.store.getValue<number>(THREAD_INDEX, conversationId);
+    if (indexed !== null) return this.deps.store.getConversation(indexed);
+    const live = await this.deps.store.findByThread(conversationId);
+    return live?.thread?.threadId === conversationId ? live : null;
   }
 
   private async runCommand(
     ticketId: number,
     command: ParsedCommand,
     context: TechnicianCommand,
+    options: { viaCard?: boolean } = {},
   ): Promise<OutgoingMessage> {
     const record = await this.deps.store.getConversation(ticketId);
     if (!record) return { kind: 'text', text: 'That ticket is no longer known to TicketZero.' };
@@ -1017,6 +1045,11 @@ class Engine implements ConversationEngine {
 
     switch (command.name) {
       case 'status':
+        if (!options.viaCard) {
+          await this.write(ticketId, (c) =>
+            c ? { comments: [audit('checked the status')], result: undefined } : { result: undefined },
+          );
+        }
         return reply(this.statusText(record));
       case 'help':
       case 'use_this_channel':
@@ -1033,10 +1066,18 @@ class Engine implements ConversationEngine {
           );
         }
         const technician = matches[0]!;
-        await this.deps.desk.updateTicket(ticketId, {
-          technicianEmail: technician.email,
-          ...(technician.ateraContactId ? { technicianContactId: technician.ateraContactId } : {}),
-        });
+        try {
+          await this.deps.desk.updateTicket(ticketId, {
+            technicianEmail: technician.email,
+            ...(technician.ateraContactId ? { technicianContactId: technician.ateraContactId } : {}),
+          });
+        } catch (error) {
+          const err = asTicketZeroError(error);
+          log.warn({ technician: technician.email, err }, 'Atera refused the reassignment');
+          return reply(
+            `Atera did not accept ${technician.name} (${technician.email}) as the technician of #${record.ticket.number} (${err.message}). Nothing was changed.`,
+          );
+        }
         const updated = await this.write(ticketId, (c) => {
           if (!c) return { result: null };
           const next: ConversationRecord = {
@@ -1329,6 +1370,7 @@ class Engine implements ConversationEngine {
     try {
       if (!(await this.deps.technicians.isConfigured())) return null;
       const thread = await this.deps.technicians.openThread(this.threadCard(record));
+      await this.deps.store.setValue(THREAD_INDEX, thread.threadId, record.ticketId);
       return await this.write(record.ticketId, (c) =>
         c ? { conversation: { ...c, thread }, result: { ...c, thread } } : { result: null },
       );

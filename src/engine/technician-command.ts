@@ -23,6 +23,8 @@ export interface CommandText {
 }
 
 const TICKET_REF = /(?:#|\bticket\s*#?\s*)(\d{1,12})\b/i;
+/** "reassign [it|this|the ticket|this one …] [to] <who>": the filler words between the verb and the name are skipped. */
+const REASSIGN = /\b(?:reassign|assign)\b(?:\s+(?:it|this|that|the|ticket|one|please))*(?:\s+to)?\s+(.+)$/i;
 
 export function parseTechnicianCommand(raw: string): CommandText {
   const text = raw.replace(/\s+/g, ' ').trim();
@@ -33,7 +35,7 @@ export function parseTechnicianCommand(raw: string): CommandText {
 
   const command = ((): ParsedCommand => {
     if (/\buse this channel\b/.test(lower)) return { name: 'use_this_channel' };
-    const reassign = /\b(?:reassign|assign)\b(?:\s+(?:it|this|ticket))?\s+(?:to\s+)?(.+)$/i.exec(withoutRef);
+    const reassign = REASSIGN.exec(withoutRef);
     if (reassign?.[1]) return { name: 'reassign', target: reassign[1].trim() };
     if (/\b(?:reassign|assign)\b/.test(lower)) return { name: 'reassign', target: '' };
     const escalate = /\bescalate\b\s*(.*)$/i.exec(withoutRef);
