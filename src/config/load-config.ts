@@ -27,6 +27,11 @@ const sections = {
 
 export type Config = { readonly [K in keyof typeof sections]: Readonly<SectionValue<(typeof sections)[K]>> };
 
+/** Every setting's variable name (documented one by one in .env.example). */
+export const ALL_SETTINGS: readonly string[] = Object.values(sections).flatMap((spec) =>
+  Object.values(spec as SectionSpec).map((s) => s.env),
+);
+
 /** Names of every variable holding a secret, so logs and error messages can leave them out. */
 export const SECRET_SETTINGS: readonly string[] = Object.values(sections).flatMap((spec) =>
   Object.values(spec as SectionSpec)
