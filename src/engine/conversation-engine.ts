@@ -820,6 +820,7 @@ class Engine implements ConversationEngine {
       ended,
       [
         `${kind === 'timed_out' ? 'Timed out' : 'Escalated'}: ${describeReason(reason)}.`,
+        `Problem: ${s.problem}`,
         `Tried: ${s.tried.join(' / ') || 'nothing yet'}`,
         `User reported: ${s.reported.join(' / ') || 'no reply'}`,
         `Suggested next step: ${s.nextStep}`,

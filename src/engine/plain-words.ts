@@ -43,7 +43,12 @@ const POSITIVE = [
   /\bresuelto\b/,
 ];
 
+/** The whole message is only the word (the app's "technician" command, or a user typing "human?"). */
+const ONLY_A_PERSON =
+  /^(?:an? |the )?(?:human|person|real person|technician|agent|engineer|operator|techniker|mensch|technicien|humain|t[ée]cnico|humano)[.!?]*$/;
+
 const WANTS_HUMAN = [
+  ONLY_A_PERSON,
   /\b(human|person|real person|someone|somebody|technician|agent|engineer|operator)\b.*\b(talk|speak|please|need|want|call)\b/,
   /\b(talk|speak|connect|need|want|get)\b.*\b(human|person|technician|agent|engineer|someone)\b/,
   /\bescalate\b/,

@@ -64,7 +64,7 @@ export function ticketThreadCard(
   ];
   const deadline = ticket.deadlineAt ? cardDateTime(ticket.deadlineAt) : null;
   if (deadline && LIVE.includes(ticket.phase)) facts.push({ title: 'AI time ends', value: deadline });
-  if (ticket.technicianName) facts.push(fact('Technician', ticket.technicianName));
+  facts.push(fact('Technician', ticket.technicianName ?? 'Not assigned'));
   if (ticket.userContext?.jobTitle) facts.push(fact('Job title', ticket.userContext.jobTitle));
   if (ticket.userContext?.department) facts.push(fact('Department', ticket.userContext.department));
   if (ticket.userContext && ticket.userContext.devices.length > 0) {
