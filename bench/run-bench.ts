@@ -1,0 +1,869 @@
+/**
+ * `npm run bench` — what TicketZero adds around the model's answer, side by side with the floor, in one run.
+ *
+ *   npm run bench                       # full run (several minutes)
+ *   npm run bench -- --quick --json     # under a minute; one JSON object on the last line of stdout
+ *   npm run bench -- --store postgres   # DATABASE_URL (or TICKETZERO_TEST_DATABASE_URL) names the database
+ *   options: --model-delay-ms 300 (the model's fixed answer time, subtracted), --no-auth (unsigned activities)
+ *
+ * Everything is real HTTP on loopback. This process is the load generator and hosts the Atera and Graph sandboxes,
+ * a lean recording connector (bench-connector.ts) and a fixed-delay model (bench-model.ts); TicketZero
+ * (`src/main.ts`, the production entry) and the echo floor (`createEchoBot`) each run in a process of their own, so
+ * a bot never measures itself and both get the same treatment. User replies arrive open-loop: at a fixed rate,
+ * whatever the bot's speed. A turn is timed from the moment the generator POSTs the activity to /api/messages to
+ * the moment the answer reaches the connector, minus the model's fixed delay (TicketZero) or nothing (echo).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, openSync, readFileSync, rmSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Agent, request } from 'undici';
+import { createConversationStoreFromConfig } from '../src/adapters/store/create-store.js';
+import type { ConversationRecord, ConversationStore } from '../src/ports/conversation-store.js';
+import { silentLog } from '../src/ports/log.js';
+import {
+  CONTOSO_BOT,
+  CONTOSO_TENANT,
+  startLocalStack,
+  TEAMS_USERS,
+  type LocalStack,
+} from '../src/sandboxes/local-stack.js';
+import { makeEndedRecord } from '../test/contract/fixtures.js';
+import { startBenchConnector, type ArrivedActivity, type BenchConnector } from './bench-connector.js';
+import { startBenchModel, type BenchModel } from './bench-model.js';
+import {
+  geometricLevels,
+  ratio,
+  reportJson,
+  reportTable,
+  round,
+  stepPasses,
+  stepUp,
+  summarise,
+  finiteOrNull,
+  type BenchReport,
+  type LatencySummary,
+} from './bench-stats.js';
+import { measureStoreWriteCost } from './store-write-cost.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const P99_LIMIT_MS = 50;
+const WEBHOOK_SECRET = 'bench-webhook-secret-0001';
+
+interface Plan {
+  quick: boolean;
+  /** Seconds each load step runs. */
+  stepSeconds: number;
+  /** Seconds of the 100-conversation overhead measure. */
+  overheadSeconds: number;
+  /** Each of the 100 conversations replies every … s in the overhead measure. */
+  overheadPeriodS: number;
+  /** Live conversations a step may use (seeded). */
+  maxConversations: number;
+  conversationLevels: number[];
+  /** Conversations reply every … s while stepping up conversations. */
+  conversationPeriodS: number;
+  rateLevels: number[];
+  echoRateLevels: number[];
+  /** Conversations reply every … s while stepping up the rate (pool = rate × period). */
+  ratePeriodS: number;
+  historyTickets: number;
+  storeTurns: number;
+}
+
+function planFor(quick: boolean): Plan {
+  return quick
+    ? {
+        quick,
+        stepSeconds: 2,
+        overheadSeconds: 3,
+        overheadPeriodS: 2,
+        maxConversations: 1000,
+        conversationLevels: [250, 1000],
+        conversationPeriodS: 5,
+        rateLevels: [100, 400],
+        echoRateLevels: [100, 400],
+        ratePeriodS: 2,
+        historyTickets: 10_000,
+        storeTurns: 60,
+      }
+    : {
+        quick,
+        stepSeconds: 10,
+        overheadSeconds: 20,
+        overheadPeriodS: 2,
+        maxConversations: 4000,
+        conversationLevels: [250, 500, 1000, 2000, 4000],
+        conversationPeriodS: 5,
+        rateLevels: geometricLevels(100, 1.5, 2000),
+        echoRateLevels: geometricLevels(100, 1.5, 4000),
+        ratePeriodS: 2,
+        historyTickets: 10_000,
+        storeTurns: 300,
+      };
+}
+
+// --------------------------------------------------------------------------------------------------------------
+// Processes
+
+interface BotProcess {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function childEnv(extra: Record<string, string>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const key of ['PATH', 'HOME', 'TMPDIR', 'LANG']) {
+    const value = process.env[key];
+    if (value !== undefined) env[key] = value;
+  }
+  return { ...env, NODE_ENV: 'production', ...extra };
+}
+
+function waitForExit(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+async function waitHealthy(url: string, child: ChildProcess, what: string, logFile: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(
+        `${what} exited with ${child.exitCode}:\n${readFileSync(logFile, 'utf8').slice(-3000)}`,
+      );
+    }
+    try {
+      const response = await fetch(`${url}/healthz`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(100);
+  }
+  throw new Error(`${what} did not become healthy within 60 s`);
+}
+
+async function startTicketZero(
+  env: Record<string, string>,
+  logFile: string,
+  cpuProf: boolean,
+): Promise<BotProcess> {
+  const port = await freePort();
+  const fd = openSync(logFile, 'a');
+  const args = [
+    '--import',
+    'tsx',
+    ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(ROOT, 'bench', 'profiles')] : []),
+    'src/main.ts',
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: childEnv({ ...env, PORT: String(port) }),
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  const url = `http://127.0.0.1:${port}`;
+  await waitHealthy(url, child, 'TicketZero', logFile);
+  return {
+    url,
+    pid: child.pid!,
+    async stop() {
+      child.kill('SIGTERM');
+      await waitForExit(child);
+    },
+  };
+}
+
+async function startEcho(bot: Record<string, unknown>, logFile: string): Promise<BotProcess> {
+  const port = await freePort();
+  const fd = openSync(logFile, 'a');
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/echo-main.ts', JSON.stringify(bot), String(port)],
+    {
+      cwd: ROOT,
+      env: childEnv({}),
+      stdio: ['ignore', fd, fd],
+    },
+  );
+  closeSync(fd);
+  const url = `http://127.0.0.1:${port}`;
+  // The echo bot has no /healthz: wait until it answers at all (405/404 on GET).
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`echo bot exited:\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
+    try {
+      await fetch(`${url}/api/messages`);
+      break;
+    } catch {
+      if (Date.now() > deadline) throw new Error('echo bot did not start');
+      await sleep(100);
+    }
+  }
+  return {
+    url,
+    pid: child.pid!,
+    async stop() {
+      child.kill('SIGTERM');
+      await waitForExit(child);
+    },
+  };
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+// --------------------------------------------------------------------------------------------------------------
+// Open-loop load
+
+interface BenchUser {
+  id: string;
+  aadObjectId: string;
+  name: string;
+  tenantId: string;
+  conversationId: string;
+}
+
+interface LoadTarget {
+  endpoint: string;
+  authorization: string | undefined;
+  /** Subtracted from every measured turn. */
+  subtractMs: number;
+}
+
+const agent = new Agent({ connections: null, keepAliveTimeout: 30_000, pipelining: 1 });
+let activityCounter = 0;
+
+function userActivity(user: BenchUser, connector: BenchConnector, text: string): string {
+  activityCounter += 1;
+  const now = new Date().toISOString();
+  return JSON.stringify({
+    type: 'message',
+    id: `bench-${activityCounter}`,
+    timestamp: now,
+    localTimestamp: now,
+    channelId: 'msteams',
+    serviceUrl: connector.serviceUrl,
+    from: { id: user.id, name: user.name, aadObjectId: user.aadObjectId },
+    recipient: { id: `28:${CONTOSO_BOT.appId}`, name: 'TicketZero' },
+    conversation: { id: user.conversationId, conversationType: 'personal', tenantId: user.tenantId },
+    channelData: { tenant: { id: user.tenantId } },
+    locale: 'en-US',
+    text,
+    textFormat: 'plain',
+    attachments: [],
+  });
+}
+
+/** Sends `rate` user replies per second for `seconds`, round-robin over `users`; times each until answered. */
+async function openLoop(
+  target: LoadTarget,
+  connector: BenchConnector,
+  users: readonly BenchUser[],
+  rate: number,
+  seconds: number,
+): Promise<LatencySummary & { rate: number; conversations: number; generatorLagMs: number }> {
+  const pending = new Map<string, number[]>();
+  const latencies: number[] = [];
+  let errors = 0;
+  connector.onActivity = (activity: ArrivedActivity) => {
+    if (activity.type !== 'message' || (activity.streamType !== null && activity.streamType !== 'final'))
+      return;
+    const queue = pending.get(activity.conversationId);
+    const t0 = queue?.shift();
+    if (t0 === undefined) return;
+    latencies.push(activity.at - t0 - target.subtractMs);
+  };
+  const total = Math.round(rate * seconds);
+  let sent = 0;
+  let lag = 0;
+  const inFlight: Promise<void>[] = [];
+  const start = performance.now();
+  while (sent < total) {
+    const now = performance.now();
+    const due = Math.min(total, Math.floor(((now - start) * rate) / 1000) + 1);
+    if (due - sent > 1) lag = Math.max(lag, now - (start + (sent * 1000) / rate));
+    while (sent < due) {
+      const user = users[sent % users.length]!;
+      const body = userActivity(
+        user,
+        connector,
+        `It still does not work after the restart, the window stays blank (${sent}).`,
+      );
+      const t0 = performance.now();
+      let queue = pending.get(user.conversationId);
+      if (!queue) pending.set(user.conversationId, (queue = []));
+      queue.push(t0);
+      sent += 1;
+      inFlight.push(
+        request(target.endpoint, {
+          method: 'POST',
+          dispatcher: agent,
+          headers: {
+            'content-type': 'application/json',
+            ...(target.authorization ? { authorization: target.authorization } : {}),
+          },
+          body,
+        })
+          .then(async (response) => {
+            await response.body.dump();
+            if (response.statusCode >= 300) errors += 1;
+          })
+          .catch(() => {
+            errors += 1;
+          }),
+      );
+    }
+    await sleep(1);
+  }
+  await Promise.all(inFlight);
+  // Answers still on their way after every request returned (a bot may answer after its HTTP response).
+  const deadline = performance.now() + 5000 + target.subtractMs;
+  const outstanding = () => [...pending.values()].reduce((n, q) => n + q.length, 0);
+  while (outstanding() > 0 && performance.now() < deadline) await sleep(20);
+  const unanswered = outstanding();
+  connector.onActivity = null;
+  return {
+    ...summarise(latencies, errors + unanswered),
+    rate,
+    conversations: users.length,
+    generatorLagMs: round(lag),
+  };
+}
+
+// --------------------------------------------------------------------------------------------------------------
+// Seeding the store (the bot is stopped): live conversations cloned from one made by the real intake path, and
+// ended tickets as history.
+
+interface StoreSettings {
+  kind: 'lowdb' | 'postgres';
+  dataDir: string;
+  databaseUrl?: string;
+}
+
+async function withStore<T>(
+  settings: StoreSettings,
+  use: (store: ConversationStore) => Promise<T>,
+): Promise<T> {
+  const store = await createConversationStoreFromConfig(
+    {
+      kind: settings.kind,
+      dataDir: settings.dataDir,
+      ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}),
+    },
+    { log: silentLog },
+  );
+  try {
+    return await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
+interface Template {
+  record: ConversationRecord;
+  chat: { reference: Record<string, unknown>; tenantId: string; userId: string };
+}
+
+async function readTemplate(settings: StoreSettings, userId: string): Promise<Template> {
+  return withStore(settings, async (store) => {
+    const record = (await store.findLiveByUser(userId))[0];
+    const chat = await store.getValue<Template['chat']>('teams.user-chat', userId);
+    if (!record || !chat) throw new Error('the template conversation was not stored');
+    return { record, chat };
+  });
+}
+
+async function seedLive(
+  settings: StoreSettings,
+  stack: LocalStack,
+  template: Template,
+  from: number,
+  to: number,
+): Promise<BenchUser[]> {
+  const users: BenchUser[] = [];
+  await withStore(settings, async (store) => {
+    const now = new Date();
+    const iso = now.toISOString();
+    for (let start = from; start < to; start += 200) {
+      await Promise.all(
+        Array.from({ length: Math.min(200, to - start) }, async (_, k) => {
+          const i = start + k;
+          const ticket = stack.atera.createTicket({
+            title: template.record.ticket.title,
+            description: template.record.ticket.description,
+            endUserEmail: 'megan.bowen@contoso.example',
+          });
+          const ticketId = ticket.TicketID;
+          const userId = `b0000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+          const user: BenchUser = {
+            id: `29:bench-${i}`,
+            aadObjectId: userId,
+            name: `Bench User ${i}`,
+            tenantId: CONTOSO_TENANT.tenantId,
+            conversationId: `a:bench-${i}`,
+          };
+          users.push(user);
+          await store.claimTicket(ticketId, {
+            by: 'bench',
+            at: iso,
+            decision: 'taken',
+            ticketCreatedAt: iso,
+          });
+          const t = template.record;
+          const record: ConversationRecord = {
+            ...structuredClone(t),
+            ticketId,
+            ticket: { ...structuredClone(t.ticket), id: ticketId, number: String(ticketId) },
+            user: { ...structuredClone(t.user!), id: userId, displayName: user.name },
+            chatConversationId: user.conversationId,
+            thread: null,
+            createdAt: iso,
+            startedAt: iso,
+            deadlineAt: new Date(now.getTime() + 24 * 3600_000).toISOString(),
+            updatedAt: iso,
+          };
+          await store.update(ticketId, () => ({ conversation: record, comments: [], result: undefined }));
+          const reference = template.chat.reference as {
+            conversation?: Record<string, unknown>;
+            user?: Record<string, unknown>;
+          };
+          const chat = {
+            ...template.chat,
+            userId,
+            reference: {
+              ...reference,
+              conversation: { ...reference.conversation, id: user.conversationId },
+              user: { ...reference.user, id: user.id, aadObjectId: userId, name: user.name },
+            },
+          };
+          await store.setValue('teams.user-chat', userId, chat);
+          await store.setValue('teams.conversation', user.conversationId, chat);
+        }),
+      );
+    }
+  });
+  return users.sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
+}
+
+async function seedHistory(settings: StoreSettings, count: number): Promise<void> {
+  await withStore(settings, async (store) => {
+    const now = Date.now();
+    for (let start = 0; start < count; start += 500) {
+      await Promise.all(
+        Array.from({ length: Math.min(500, count - start) }, async (_, k) => {
+          const ticketId = 1_000_000 + start + k;
+          const createdAt = new Date(now - ((ticketId % 60) + 1) * 86_400_000).toISOString();
+          await store.update(ticketId, () => ({
+            conversation: makeEndedRecord(ticketId, createdAt, { createdAt }),
+            comments: [],
+            result: undefined,
+          }));
+        }),
+      );
+    }
+  });
+}
+
+// --------------------------------------------------------------------------------------------------------------
+// Atera
+
+function isPoll(r: { method: string; path: string }): boolean {
+  return r.method === 'GET' && (r.path === '/tickets' || r.path === '/tickets/lastmodified');
+}
+
+/** Watches the Atera sandbox's request log while idle; bursts separated by quiet gaps are polls. */
+async function ateraCallsPerIdlePoll(stack: LocalStack, seconds: number): Promise<number> {
+  stack.atera.resetRequests();
+  const bursts: number[] = [];
+  let seen = 0;
+  let lastChange = performance.now();
+  let current = 0;
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end) {
+    const n = stack.atera.requests.length;
+    if (n > seen) {
+      current += n - seen;
+      seen = n;
+      lastChange = performance.now();
+    } else if (current > 0 && performance.now() - lastChange > 300) {
+      bursts.push(current);
+      current = 0;
+    }
+    await sleep(10);
+  }
+  if (bursts.length === 0) return Number.NaN;
+  return round(bursts.reduce((a, b) => a + b, 0) / bursts.length);
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await sleep(20);
+  }
+  return true;
+}
+
+/** From a ticket appearing in Atera (poll, or webhook when `webhookUrl`) to the first message at the connector. */
+async function ticketToFirstMessage(
+  stack: LocalStack,
+  connector: BenchConnector,
+  model: BenchModel,
+  user: { email: string; first: string; last: string },
+  webhookUrl?: string,
+): Promise<number> {
+  let firstAt: number | null = null;
+  connector.onActivity = (a) => {
+    if (firstAt === null && a.type === 'message') firstAt = a.at;
+  };
+  const t0 = performance.now();
+  const ticket = stack.atera.createTicket({
+    title: 'Outlook keeps asking for my password',
+    description: 'Since this morning Outlook asks for my password every few minutes.',
+    endUserEmail: user.email,
+    endUserFirstName: user.first,
+    endUserLastName: user.last,
+  });
+  if (webhookUrl) {
+    await fetch(webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ TicketID: ticket.TicketID }),
+    });
+  }
+  const arrived = await waitFor(() => firstAt !== null, 30_000);
+  connector.onActivity = null;
+  if (!arrived || firstAt === null) return Number.NaN;
+  // The model's fixed time counts only if it was asked for this ticket before the first message went out.
+  const first = firstAt as number;
+  const modelAsked = model.startedAt.some((at) => at >= t0 && at + model.delayMs <= first);
+  return round(first - t0 - (modelAsked ? model.delayMs : 0));
+}
+
+// --------------------------------------------------------------------------------------------------------------
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function say(json: boolean, line: string): void {
+  // With --json the table goes to stderr, so the JSON object is the last line of stdout.
+  (json ? process.stderr : process.stdout).write(`${line}\n`);
+}
+
+export async function runBench(options: {
+  quick: boolean;
+  json: boolean;
+  store: 'lowdb' | 'postgres';
+  databaseUrl?: string;
+  modelDelayMs: number;
+  auth: boolean;
+  cpuProf: boolean;
+}): Promise<BenchReport> {
+  const plan = planFor(options.quick);
+  const log = (line: string) => say(options.json, line);
+  const work = mkdtempSync(join(tmpdir(), 'tz-bench-'));
+  const dataDir = join(work, 'data');
+  const logFile = join(work, 'ticketzero.log');
+  const details: Record<string, unknown> = { work };
+  const connector = await startBenchConnector(
+    options.auth ? { appId: CONTOSO_BOT.appId, appPassword: CONTOSO_BOT.password } : {},
+  );
+  const model = await startBenchModel({ delayMs: options.modelDelayMs });
+  const stack = await startLocalStack({
+    dataDir: join(work, 'stack'),
+    connector: { serviceUrl: connector.serviceUrl },
+  });
+  const storeSettings: StoreSettings = {
+    kind: options.store,
+    dataDir,
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+  };
+  const botSettings = {
+    appId: options.auth ? CONTOSO_BOT.appId : undefined,
+    appPassword: options.auth ? CONTOSO_BOT.password : undefined,
+    appTenantId: options.auth ? CONTOSO_TENANT.tenantId : undefined,
+    appType: 'SingleTenant',
+    teamsAppId: undefined,
+    serviceUrl: connector.serviceUrl,
+    openIdMetadataUrl: options.auth ? connector.openIdMetadataUrl : undefined,
+    tokenIssuer: options.auth ? connector.issuer : undefined,
+    loginUrl: options.auth ? connector.loginUrl(CONTOSO_TENANT.tenantId) : undefined,
+    streamAfterMs: undefined,
+  };
+  const env: Record<string, string> = {
+    ...stack.env,
+    LOCAL_AI_BASE_URL: model.baseUrl,
+    BOT_SERVICE_URL: connector.serviceUrl,
+    ...(options.auth
+      ? {
+          MICROSOFT_APP_ID: CONTOSO_BOT.appId,
+          MICROSOFT_APP_PASSWORD: CONTOSO_BOT.password,
+          MICROSOFT_APP_TENANT_ID: CONTOSO_TENANT.tenantId,
+          BOT_OPENID_METADATA_URL: connector.openIdMetadataUrl,
+          BOT_TOKEN_ISSUER: connector.issuer,
+          BOT_LOGIN_URL: connector.loginUrl(CONTOSO_TENANT.tenantId),
+        }
+      : {}),
+    DATA_DIR: dataDir,
+    STORE: options.store,
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+    ATERA_POLL_SECONDS: '1',
+    ATERA_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    CONVERSATION_MAX_ROUNDS: '100',
+    CONVERSATION_MAX_MINUTES: '1440',
+    USER_MESSAGES_PER_MINUTE: '1000',
+    LOG_LEVEL: 'info',
+  };
+
+  let bot: BotProcess | null = null;
+  let echo: BotProcess | null = null;
+  try {
+    echo = await startEcho(botSettings, join(work, 'echo.log'));
+    const echoTarget: LoadTarget = {
+      endpoint: `${echo.url}/api/messages`,
+      authorization: connector.channelAuthorization(),
+      subtractMs: 0,
+    };
+
+    // 1. A fresh bot: ticket → first message (poll, then webhook), Atera calls per idle poll.
+    log('starting TicketZero …');
+    bot = await startTicketZero(env, logFile, false);
+    await sleep(1500);
+    const megan = TEAMS_USERS.megan;
+    const pollMs = await ticketToFirstMessage(stack, connector, model, {
+      email: megan.email,
+      first: 'Megan',
+      last: 'Bowen',
+    });
+    const webhookMs = await ticketToFirstMessage(
+      stack,
+      connector,
+      model,
+      { email: TEAMS_USERS.lukas.email, first: 'Lukas', last: 'Schmidt' },
+      `${bot.url}/api/atera/webhook?secret=${WEBHOOK_SECRET}`,
+    );
+    log(`ticket → first message: poll ${pollMs} ms, webhook ${webhookMs} ms`);
+    await sleep(1500); // the intakes' comments reach Atera
+    const idlePoll = await ateraCallsPerIdlePoll(stack, plan.quick ? 3.5 : 6.5);
+    log(`Atera calls per idle poll: ${idlePoll}`);
+    const rssIdle = rssMb(bot.pid);
+    await bot.stop();
+    bot = null;
+
+    // 2. 100 live conversations (cloned from Megan's, made by the real intake path), 100 stored tickets.
+    const template = await readTemplate(storeSettings, megan.aadObjectId);
+    const live100 = await seedLive(storeSettings, stack, template, 0, 98);
+    bot = await startTicketZero(env, logFile, false);
+    await sleep(2500); // the first poll after a restart reads the tickets created while it was stopped
+    const target: LoadTarget = {
+      endpoint: `${bot.url}/api/messages`,
+      authorization: connector.channelAuthorization(),
+      subtractMs: options.modelDelayMs,
+    };
+    const overheadRate = live100.length / plan.overheadPeriodS;
+    // Warm up both (JIT, connections, tokens), then measure each the same way.
+    await openLoop(target, connector, live100, overheadRate, 1);
+    await openLoop(echoTarget, connector, live100, overheadRate, 1);
+    await sleep(1000);
+    stack.atera.resetRequests();
+    const tz100 = await openLoop(target, connector, live100, overheadRate, plan.overheadSeconds);
+    const echo100 = await openLoop(echoTarget, connector, live100, overheadRate, plan.overheadSeconds);
+    log(
+      `100 conversations, ${overheadRate}/s: TicketZero p50 ${tz100.p50} p99 ${tz100.p99} ms; echo p50 ${echo100.p50} p99 ${echo100.p99} ms`,
+    );
+    // Atera calls per turn: what the turns caused once the outbox delivered (polls excluded).
+    await sleep(3000);
+    const turnCalls = stack.atera.requests.filter((r) => !isPoll(r)).length;
+    const ateraPerTurn = round(turnCalls / Math.max(1, tz100.count + tz100.errors));
+    await sleep(1000);
+    const rss100 = rssMb(bot.pid);
+    await bot.stop();
+    bot = null;
+
+    // 3. The same with 10,000 stored tickets (history of ended conversations).
+    await seedHistory(storeSettings, plan.historyTickets - live100.length - 2);
+    bot = await startTicketZero(env, logFile, false);
+    await sleep(2000);
+    const target10k = { ...target, endpoint: `${bot.url}/api/messages` };
+    await openLoop(target10k, connector, live100, overheadRate, 1);
+    const tz10k = await openLoop(target10k, connector, live100, overheadRate, plan.overheadSeconds);
+    log(`10,000 stored tickets: TicketZero p50 ${tz10k.p50} p99 ${tz10k.p99} ms`);
+    await bot.stop();
+    bot = null;
+    const bytes100 = await measureStoreWriteCost({
+      store: options.store,
+      storedTickets: 100,
+      sequentialTurns: plan.storeTurns,
+      concurrentTurns: plan.storeTurns,
+      ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    });
+    const bytes10k = await measureStoreWriteCost({
+      store: options.store,
+      storedTickets: 10_000,
+      sequentialTurns: plan.storeTurns,
+      concurrentTurns: plan.storeTurns,
+      ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    });
+    const timeRatio = ratio(tz10k.p50, tz100.p50);
+    const bytesRatio = ratio(bytes10k.bytesPerTurn, bytes100.bytesPerTurn);
+
+    // 4. More live conversations; step up.
+    const many = [...live100, ...(await seedLive(storeSettings, stack, template, 98, plan.maxConversations))];
+    bot = await startTicketZero(env, logFile, options.cpuProf);
+    await sleep(3000);
+    const targetMany = { ...target, endpoint: `${bot.url}/api/messages` };
+    // Same warm-up as before the 100-conversation figure, then RSS; every live conversation is in the store.
+    await openLoop(targetMany, connector, many.slice(0, 100), overheadRate, 1);
+    await openLoop(targetMany, connector, many.slice(0, 100), overheadRate, plan.overheadSeconds);
+    await sleep(1000);
+    const rssMany = rssMb(bot.pid);
+
+    const conversations = await stepUp(plan.conversationLevels, async (n) => {
+      const result = await openLoop(
+        targetMany,
+        connector,
+        many.slice(0, n),
+        n / plan.conversationPeriodS,
+        plan.stepSeconds,
+      );
+      log(
+        `  ${n} conversations (${n / plan.conversationPeriodS}/s): p50 ${result.p50} p99 ${result.p99} ms, errors ${result.errors}`,
+      );
+      await sleep(500);
+      return { passed: stepPasses(result, P99_LIMIT_MS), detail: result };
+    });
+    const rates = await stepUp(
+      plan.rateLevels.filter((r) => r * plan.ratePeriodS <= many.length),
+      async (rate) => {
+        const pool = many.slice(0, Math.max(100, rate * plan.ratePeriodS));
+        const result = await openLoop(targetMany, connector, pool, rate, plan.stepSeconds);
+        log(
+          `  TicketZero ${rate}/s over ${pool.length} conversations: p50 ${result.p50} p99 ${result.p99} ms, errors ${result.errors}`,
+        );
+        await sleep(500);
+        return { passed: stepPasses(result, P99_LIMIT_MS), detail: result };
+      },
+    );
+    await bot.stop();
+    bot = null;
+    const echoRates = await stepUp(plan.echoRateLevels, async (rate) => {
+      const pool = many.slice(0, Math.max(100, Math.min(many.length, rate * plan.ratePeriodS)));
+      const result = await openLoop(echoTarget, connector, pool, rate, plan.stepSeconds);
+      log(`  echo ${rate}/s: p50 ${result.p50} p99 ${result.p99} ms, errors ${result.errors}`);
+      await sleep(500);
+      return { passed: stepPasses(result, P99_LIMIT_MS), detail: result };
+    });
+
+    const rssPer1000 = round(((rssMany - rss100) / (many.length - live100.length)) * 1000);
+    Object.assign(details, {
+      overhead: { ticketzero: tz100, echo: echo100, ticketzero_10k: tz10k },
+      store_write_cost: { at100: bytes100, at10k: bytes10k },
+      conversation_steps: conversations.steps,
+      rate_steps: rates.steps,
+      echo_rate_steps: echoRates.steps,
+      rss_mb: { idle: round(rssIdle), live100: round(rss100), [`live${many.length}`]: round(rssMany) },
+      unauthorized_connector_calls: connector.unauthorized,
+    });
+    const cpu = cpus();
+    return {
+      store: options.store,
+      machine: {
+        cores: cpu.length,
+        cpu: cpu[0]?.model ?? 'unknown',
+        node: process.version,
+        platform: process.platform,
+      },
+      quick: options.quick,
+      auth: options.auth,
+      model_delay_ms: options.modelDelayMs,
+      turn_overhead_p50_ms: finiteOrNull(tz100.p50),
+      turn_overhead_p99_ms: finiteOrNull(tz100.p99),
+      echo_p50_ms: finiteOrNull(echo100.p50),
+      echo_p99_ms: finiteOrNull(echo100.p99),
+      overhead_ratio_p50: finiteOrNull(ratio(tz100.p50, echo100.p50)),
+      turn_cost_ratio_10k_vs_100: finiteOrNull(round(Math.max(timeRatio, bytesRatio))),
+      turn_time_ratio_10k_vs_100: finiteOrNull(timeRatio),
+      turn_bytes_ratio_10k_vs_100: finiteOrNull(bytesRatio),
+      max_concurrent_conversations: conversations.best,
+      max_turns_per_s: rates.best,
+      echo_max_turns_per_s: echoRates.best,
+      turns_per_s_ratio: finiteOrNull(ratio(rates.best, echoRates.best)),
+      rss_mb_per_1000_conversations: finiteOrNull(rssPer1000),
+      atera_calls_per_idle_poll: finiteOrNull(idlePoll),
+      atera_calls_per_turn: finiteOrNull(ateraPerTurn),
+      ticket_to_first_message_ms: finiteOrNull(pollMs),
+      ticket_to_first_message_webhook_ms: finiteOrNull(webhookMs),
+      details,
+    };
+  } finally {
+    await bot?.stop();
+    await echo?.stop();
+    await stack.close();
+    await model.close();
+    await connector.close();
+    await agent.close();
+    if (options.store === 'lowdb') rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      store: { type: 'string', default: 'lowdb' },
+      'model-delay-ms': { type: 'string', default: '300' },
+      'no-auth': { type: 'boolean', default: false },
+      'cpu-prof': { type: 'boolean', default: false },
+    },
+  });
+  const store = values.store === 'postgres' ? 'postgres' : 'lowdb';
+  const databaseUrl = process.env['DATABASE_URL'] ?? process.env['TICKETZERO_TEST_DATABASE_URL'];
+  if (store === 'postgres' && !databaseUrl) {
+    process.stderr.write('--store postgres needs DATABASE_URL or TICKETZERO_TEST_DATABASE_URL\n');
+    process.exit(2);
+  }
+  const report = await runBench({
+    quick: values.quick,
+    json: values.json,
+    store,
+    ...(store === 'postgres' && databaseUrl ? { databaseUrl: withBenchSchema(databaseUrl) } : {}),
+    modelDelayMs: Number(values['model-delay-ms']),
+    auth: !values['no-auth'],
+    cpuProf: values['cpu-prof'],
+  });
+  say(values.json, '');
+  say(values.json, reportTable(report));
+  if (values.json) process.stdout.write(`${reportJson(report)}\n`);
+}
+
+/** PostgreSQL runs go to a schema of their own (search_path), so the bench never touches other data. */
+function withBenchSchema(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  url.searchParams.set('options', `-c search_path=tz_bench_${randomBytes(4).toString('hex')}`);
+  return url.toString();
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await main();
+}
