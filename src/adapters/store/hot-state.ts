@@ -284,6 +284,23 @@ export class HotState {
     return picked.map(copyOf);
   }
 
+  /**
+   * Makes every pending entry due at `now` at the latest; returns how many were moved. For a store that one
+   * process owns, at open: the process that scheduled them is gone, so an attempt it had in flight (scheduled a
+   * lease ahead) must not wait for that lease. The outbox reads such an entry back before posting it again.
+   */
+  dueNow(now: string): number {
+    const nowMs = timeOf(now);
+    let moved = 0;
+    for (const entry of this.entries.values()) {
+      if (timeOf(entry.nextAttemptAt) > nowMs) {
+        entry.nextAttemptAt = now;
+        moved += 1;
+      }
+    }
+    return moved;
+  }
+
   /** Removes a delivered entry; false when it was not pending (already delivered, or unknown). */
   markDelivered(entryId: string): boolean {
     const entry = this.entries.get(entryId);

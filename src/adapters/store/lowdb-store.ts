@@ -12,6 +12,9 @@
  * cycle, so a turn writes an amount bounded by the live work, not by the number of tickets ever seen.
  *
  * One process owns a data directory at a time (a lock file names it); use PostgreSQL for several instances.
+ * Because of that, every comment still pending when the store opens is due at once: whatever the previous
+ * process had scheduled (a lease over an attempt in flight, a backoff) ended with it. The outbox reads an entry
+ * that was attempted before back from Atera before posting it, so this never doubles a comment.
  */
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -73,6 +76,9 @@ export async function createLowdbConversationStore(
     const db = new Low<HotSnapshot>(file, emptySnapshot());
     await db.read();
     const state = HotState.fromSnapshot(db.data);
+    // The previous owner of the directory is gone: its leases (an attempt in flight when it was killed) end now.
+    const released = state.dueNow(new Date().toISOString());
+    if (released > 0) log.info({ released }, 'pending comments due again after a restart');
     const archive = await ConversationArchive.open(join(options.dataDir, 'archive'), { fsync, log });
     const claims = await ClaimsLog.open(join(options.dataDir, CLAIMS_FILE), { fsync, log });
     const store = new LowdbStore(db, file, state, archive, claims, lockPath, log);

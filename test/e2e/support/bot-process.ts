@@ -1,0 +1,126 @@
+/**
+ * TicketZero as a real operating-system process (`node --import tsx src/main.ts`), for the tests that kill it
+ * with SIGKILL: the production entry point, its own event loop and file handles, nothing shared with the test.
+ * The child reads only the environment it is given (plus `.env` in its working directory, which is a fresh
+ * temporary directory, so a developer's `.env` never leaks in).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const MAIN = join(REPO, 'src/main.ts');
+/** tsx's loader by URL: the child runs in a temporary working directory, where a bare `tsx` would not resolve. */
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
+export interface BotProcess {
+  readonly pid: number;
+  readonly port: number;
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  /** `<url>/api/messages`, for the connector sandbox's botEndpoint. */
+  readonly messagesUrl: string;
+  /** Resolves when the process has exited (by itself or killed). */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** What the process wrote to stderr and stdout (the last 64 KiB), for failure messages. */
+  output(): string;
+  /** SIGKILL: no shutdown hook runs, in-flight writes and requests are cut where they are. */
+  kill(): Promise<void>;
+  /** SIGTERM and wait (a clean stop). */
+  stop(): Promise<void>;
+}
+
+export interface SpawnBotOptions {
+  /** The settings (the local stack's env plus the test's own); PORT, HOST and LOG_LEVEL are set here. */
+  env: Record<string, string>;
+  /** Keep the same port across restarts (as a host would); a free one is picked when omitted. */
+  port?: number;
+  /** How long to wait for /healthz (ms). */
+  startTimeoutMs?: number;
+}
+
+/** A TCP port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function spawnBot(options: SpawnBotOptions): Promise<BotProcess> {
+  const port = options.port ?? (await freePort());
+  const cwd = mkdtempSync(join(tmpdir(), 'ticketzero-proc-'));
+  const env: Record<string, string> = {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: process.env['HOME'] ?? cwd,
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    ...options.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+  };
+  const child: ChildProcess = spawn(process.execPath, ['--import', TSX_LOADER, MAIN], {
+    cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-65_536);
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => {
+    child.once('exit', (code, signal) => {
+      rmSync(cwd, { recursive: true, force: true });
+      resolveExit({ code, signal });
+    });
+  });
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
+  for (;;) {
+    if (gone) throw new Error(`TicketZero exited during start-up:\n${output}`);
+    try {
+      const response = await fetch(`${url}/healthz`);
+      if (response.ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`TicketZero did not answer /healthz within the start timeout:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
+  return {
+    pid: child.pid ?? -1,
+    port,
+    url,
+    messagesUrl: `${url}/api/messages`,
+    exited,
+    output: () => output,
+    async kill() {
+      if (!gone) child.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      if (!gone) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
