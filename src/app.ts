@@ -73,6 +73,7 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
       kind: config.store.kind,
       dataDir: config.store.dataDir,
       databaseUrl: config.store.databaseUrl,
+      databaseSchema: config.store.databaseSchema,
       instanceId,
     },
     { log, transcriptKeys: config.security.transcriptKeys },

@@ -14,6 +14,8 @@ export interface StoreSettings {
   kind: 'lowdb' | 'postgres';
   dataDir: string;
   databaseUrl?: string;
+  /** PostgreSQL schema (DATABASE_SCHEMA); the role's search_path when unset. */
+  databaseSchema?: string | undefined;
   instanceId?: string;
 }
 
@@ -30,6 +32,7 @@ export async function createConversationStoreFromConfig(
       connectionString: config.databaseUrl,
       log: options.log,
       ...(config.instanceId ? { instanceId: config.instanceId } : {}),
+      ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
     });
   } else {
     store = await createLowdbConversationStore({
