@@ -949,6 +949,13 @@ class Engine implements ConversationEngine {
       };
     }
     if (parsed.command.name === 'help') return { kind: 'text', text: TECHNICIAN_HELP };
+    if (!(await this.deps.technicians.isConfigured())) {
+      // Before a technicians' channel exists, members of any team the bot is in may only capture one.
+      return {
+        kind: 'text',
+        text: 'There is no technicians’ channel yet. Say “use this channel” in the channel where technicians work.',
+      };
+    }
 
     const record = await this.findTicketFor(command.conversationId, parsed.ticketRef);
     if (!record) {
