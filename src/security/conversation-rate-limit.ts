@@ -22,10 +22,10 @@ export function conversationKey(conversationId: string): string {
   return conversationId.split(';')[0] ?? conversationId;
 }
 
-export const SLOW_DOWN_REPLY: OutgoingMessage = {
+export const SLOW_DOWN_REPLY = {
   kind: 'text',
   text: 'Too many commands in this channel right now. Please wait a minute and try again.',
-};
+} as const satisfies OutgoingMessage;
 
 export function withConversationRateLimit(
   engine: SupportEngine,
