@@ -146,6 +146,7 @@ class Engine implements ConversationEngine {
     });
     if (!created) return 'already_taken';
     this.deps.observer?.ticketTaken?.(ticket);
+    await this.rememberTechnicianOf(ticket);
     return this.locks.run(ticket.id, () => this.continueIntake(ticket.id));
   }
 
@@ -856,6 +857,7 @@ class Engine implements ConversationEngine {
   }
 
   async onTicketChanged(ticket: Ticket): Promise<void> {
+    await this.rememberTechnicianOf(ticket);
     const record = await this.deps.store.getConversation(ticket.id);
     if (!record || !isLive(record.state)) return;
     const status = String(ticket.status).toLowerCase();
@@ -870,6 +872,9 @@ class Engine implements ConversationEngine {
       return;
     }
     await this.locks.run(ticket.id, async () => {
+      // Decided again under the lock: a technician's "reassign" may have changed the ticket a moment ago.
+      const current = await this.deps.store.getConversation(ticket.id);
+      if (!current || (!closed && !this.reassignedToSomeoneElse(current.ticket, ticket))) return;
       const now = this.now();
       const reason = closed ? `ticket_${status}_in_atera` : 'reassigned_in_atera';
       const ended = await this.write(ticket.id, (c) => {
@@ -910,20 +915,43 @@ class Engine implements ConversationEngine {
   }
 
   private reassignedToSomeoneElse(before: Ticket, after: Ticket): boolean {
-    const own = this.deps.settings.ownTechnician;
     const changed =
       (after.technician.contactId ?? null) !== (before.technician.contactId ?? null) ||
       (after.technician.email ?? '').toLowerCase() !== (before.technician.email ?? '').toLowerCase();
     if (!changed) return false;
     if (!after.technician.contactId && !after.technician.email) return false;
-    const isOwn =
-      (own.contactId !== undefined && after.technician.contactId === own.contactId) ||
-      (own.email !== undefined && (after.technician.email ?? '').toLowerCase() === own.email.toLowerCase());
-    return !isOwn;
+    return !this.isOwnTechnician(after.technician);
+  }
+
+  private isOwnTechnician(technician: Ticket['technician']): boolean {
+    const own = this.deps.settings.ownTechnician;
+    return (
+      (own.contactId !== undefined && technician.contactId === own.contactId) ||
+      (own.email !== undefined && (technician.email ?? '').toLowerCase() === own.email.toLowerCase())
+    );
   }
 
   // ---------------------------------------------------------------------------------------------------------
   // Technicians
+
+  /** Atera has no technician list: technicians seen on tickets join the directory "reassign" searches. */
+  private async rememberTechnicianOf(ticket: Ticket): Promise<void> {
+    const { technician } = ticket;
+    if (!technician.email || this.isOwnTechnician(technician)) return;
+    try {
+      await this.deps.technicianDirectory.remember({
+        name: technician.fullName ?? technician.email,
+        email: technician.email,
+        ateraContactId: technician.contactId ?? null,
+        userId: null,
+      });
+    } catch (error) {
+      this.log.warn(
+        { ticketId: ticket.id, err: asTicketZeroError(error) },
+        'could not remember a technician',
+      );
+    }
+  }
 
   async onTechnicianCommand(command: TechnicianCommand): Promise<OutgoingMessage> {
     const log = this.log.child({ conversationId: command.conversationId, technicianId: command.from.userId });

@@ -4,6 +4,9 @@
  * bot's mention entity), card buttons arrive as Universal Actions invokes, and what changed is read back from the
  * Atera sandbox (ticket and comments), the thread (card updated in place, replies) and the user's 1:1 chat.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MSP_TENANT_ID, TEAMS_USERS, TECH_TEAM } from '../../src/sandboxes/local-stack.js';
 import type { TeamsUser } from '../../src/sandboxes/connector/connector-sandbox.js';
@@ -108,6 +111,46 @@ describe('reassign', () => {
 
     await say(s, dana, 'reassign nobody-like-this');
     await threadReply(r, thread, /No technician matches “nobody-like-this”/);
+  });
+  it('finds technicians Atera shows on tickets (Atera has no technician list)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ticketzero-technicians-'));
+    const onlyDana = join(dir, 'technicians.json');
+    writeFileSync(
+      onlyDana,
+      JSON.stringify([{ name: 'Dana Tech', email: 'dana.tech@msp.example', ateraContactId: 7 }]),
+    );
+    try {
+      running = await startTicketZero({ technicians: true, env: { TECHNICIANS_FILE: onlyDana } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const r = running;
+    r.connector.addTeam({ ...TECH_TEAM, members: [dana] });
+    const ticket = newTicket(r);
+    const thread = await threadOf(r, ticket, TECH_TEAM);
+    await chatWith(r, megan.aadObjectId);
+    await r.connector.teamMemberSays(dana, thread.where, 'reassign Sam');
+    await threadReply(r, thread, /No technician matches “Sam”/);
+
+    // Someone assigns another ticket to Sam in Atera; TicketZero sees him there.
+    const other = r.stack.atera.createTicket({
+      title: 'Printer jam',
+      description: 'Paper jam on floor 2.',
+      customerId: 101,
+    });
+    const put = await fetch(`${r.stack.atera.baseUrl}/tickets/${other.TicketID}`, {
+      method: 'PUT',
+      headers: { 'X-API-KEY': r.stack.atera.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ TechnicianContactID: 8 }),
+    });
+    expect(put.status).toBe(200);
+
+    // The next poll of Atera shows him; the reply is given within the command's turn.
+    await eventually(async () => {
+      await r.connector.teamMemberSays(dana, thread.where, 'reassign Sam');
+      expect(threadTexts(r, thread).at(-1)).toMatch(/^Reassigned ticket #\d+ to Sam Support in Atera\.$/);
+    });
+    expect(r.stack.atera.getTicket(ticket.id)).toMatchObject({ TechnicianContactID: 8 });
   });
 });
 
@@ -261,6 +304,31 @@ describe('status, help and words TicketZero does not know', () => {
         'I don’t know ticket #999999.',
       ),
     );
+  });
+});
+
+describe('several tickets at once', () => {
+  it('each command acts on the ticket of the thread it is said in', async () => {
+    running = await startTicketZero({ technicians: true });
+    const r = running;
+    const first = newTicket(r);
+    const second = newTicket(r, {
+      title: 'Drucker im zweiten Stock druckt nicht',
+      description: 'Der Drucker zeigt einen Papierstau an.',
+      email: TEAMS_USERS.lukas.email,
+    });
+    const firstThread = await threadOf(r, first, TECH_TEAM);
+    const secondThread = await threadOf(r, second, TECH_TEAM);
+    expect(secondThread.conversationId).not.toBe(firstThread.conversationId);
+    await chatWith(r, megan.aadObjectId);
+    await chatWith(r, TEAMS_USERS.lukas.aadObjectId);
+
+    await r.connector.teamMemberSays(dana, firstThread.where, 'pause');
+    await cardShows(r, firstThread, 'Paused by a technician');
+    expect(cardState(threadCard(r, secondThread))).toBe('AI is talking with the user');
+    await r.connector.teamMemberSays(dana, secondThread.where, 'take over');
+    await cardShows(r, secondThread, 'A technician has taken over');
+    expect(cardState(threadCard(r, firstThread))).toBe('Paused by a technician');
   });
 });
 

@@ -107,12 +107,21 @@ export function createTechnicianDirectory(
       const at = list.findIndex((t) => t.email.toLowerCase() === technician.email.toLowerCase());
       if (at >= 0) {
         const known = list[at]!;
-        list[at] = {
+        const merged = {
           name: technician.name || known.name,
           email: known.email,
           ateraContactId: technician.ateraContactId ?? known.ateraContactId,
           userId: technician.userId ?? known.userId,
         };
+        // Seen on every poll of a busy ticket: write only what is new.
+        if (
+          merged.name === known.name &&
+          merged.ateraContactId === known.ateraContactId &&
+          merged.userId === known.userId
+        ) {
+          return;
+        }
+        list[at] = merged;
       } else {
         list.push(technician);
       }
