@@ -1434,7 +1434,12 @@ class Engine implements ConversationEngine {
   private async mirror(record: ConversationRecord, who: 'user' | 'assistant', text: string): Promise<void> {
     if (!record.thread) return;
     const name = who === 'user' ? (record.user?.displayName ?? 'User') : 'TicketZero';
-    await this.postToThread(record, { kind: 'text', text: `**${name}** (round ${record.rounds}): ${text}` });
+    await this.postToThread(record, {
+      kind: 'text',
+      text,
+      speaker: `${name} (round ${record.rounds})`,
+      literal: true,
+    });
   }
 
   private async postToThread(

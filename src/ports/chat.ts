@@ -49,7 +49,10 @@ export type OutgoingMessage =
   | {
       kind: 'text';
       text: string;
-      /** shown as who is speaking, e.g. a technician in take-over */ speaker?: string;
+      /** Shown as who is speaking, e.g. a technician in take-over, or the user in a thread mirror. */
+      speaker?: string;
+      /** Text from outside (an end user's words, a model's answer in the technicians' view): shown literally. */
+      literal?: boolean;
     }
   | { kind: 'card'; card: CardSpec };
 

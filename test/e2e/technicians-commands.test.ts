@@ -193,7 +193,7 @@ describe('pause and resume', () => {
     await s.r.connector.userSays(megan, 'The VPN dropped again just now', { conversationId: s.chat });
     // The turn is handled before the delivery is answered: no answer was given.
     expect(botChatMessages(s)).toBe(before);
-    await threadReply(s.r, s.thread, /\*\*Megan Bowen\*\*.*The VPN dropped again just now/);
+    await threadReply(s.r, s.thread, /\*\*Megan Bowen .*The VPN dropped again just now/);
     expect((await ateraComment(s.r, s.ticket.id, /The VPN dropped again just now/)).internal).toBe(false);
     expect((await ateraComment(s.r, s.ticket.id, /paused the AI — by Dana Tech/)).internal).toBe(true);
 
@@ -231,7 +231,7 @@ describe('take over and hand back', () => {
 
     const before = botChatMessages(s);
     await s.r.connector.userSays(megan, 'Error 809', { conversationId: s.chat });
-    await threadReply(s.r, s.thread, /\*\*Megan Bowen\*\*.*Error 809/);
+    await threadReply(s.r, s.thread, /\*\*Megan Bowen .*Error 809/);
     expect(botChatMessages(s)).toBe(before);
 
     // Another technician's words are not relayed: only the one who took over speaks for TicketZero.

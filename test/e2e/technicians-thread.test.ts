@@ -45,7 +45,7 @@ describe('the ticket’s thread', () => {
     expect(cardFact(card, 'Round')).toBe('0 of 10');
 
     const chat = await chatWith(r, megan.aadObjectId);
-    const firstAnswer = await threadReply(r, thread, /^\*\*TicketZero\*\* \(round 0\): /);
+    const firstAnswer = await threadReply(r, thread, /^\*\*TicketZero \\?\(round 0\\?\):\*\* /);
     expect(firstAnswer.text).toContain((await chatShows(r, chat, 2))[1]!.slice(0, 60));
 
     const longReply = `I tried what you said. ${'The VPN client shows error 809 and then reconnects after a while. '.repeat(14)}`;
@@ -58,7 +58,7 @@ describe('the ticket’s thread', () => {
       return found!;
     });
     expect(JSON.stringify(folded.attachments)).toContain('Megan Bowen');
-    await threadReply(r, thread, /^\*\*TicketZero\*\* \(round 1\): /);
+    await threadReply(r, thread, /^\*\*TicketZero \\?\(round 1\\?\):\*\* /);
     await eventually(() => expect(cardFact(threadCard(r, thread), 'Round')).toBe('1 of 10'));
     // One thread per ticket: the reply did not open another.
     expect(
@@ -89,7 +89,7 @@ describe('the ticket’s thread', () => {
     const resolved = await cardShows(r, thread, 'Resolved');
     expect(resolved.actions?.map((a) => a.verb)).toEqual(['status']);
     await threadReply(r, thread, /^Resolved: the user confirmed the fix\.$/);
-    await threadReply(r, thread, /\*\*Megan Bowen\*\*.*Yes, it’s fixed/);
+    await threadReply(r, thread, /\*\*Megan Bowen .*Yes, it’s fixed/);
   });
 
   it('says when the AI’s time ran out', async () => {
@@ -115,7 +115,7 @@ describe('an escalation', () => {
     await eventually(() => expect(r.stack.atera.getTicket(ticket.id)?.TechnicianContactID).toBe(7));
 
     await r.connector.userSays(megan, 'I restarted Teams but calls still drop', { conversationId: chat });
-    await threadReply(r, thread, /^\*\*TicketZero\*\* \(round 1\): /);
+    await threadReply(r, thread, /^\*\*TicketZero \\?\(round 1\\?\):\*\* /);
     // The app's personal command "technician" (appPackage/manifest.json): hand the ticket to a human now.
     await r.connector.userSays(megan, 'technician', { conversationId: chat });
 

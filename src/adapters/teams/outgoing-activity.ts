@@ -34,7 +34,7 @@ export function toActivity(message: OutgoingMessage, options: ActivityOptions = 
   return {
     type: 'message',
     textFormat: 'markdown',
-    text: `${mention ? `${mention.text} ` : ''}${speaker}${message.text}`,
+    text: `${mention ? `${mention.text} ` : ''}${speaker}${message.literal ? escapeCardMarkdown(message.text) : message.text}`,
     ...(mention ? { entities: [mention.entity] } : {}),
   };
 }

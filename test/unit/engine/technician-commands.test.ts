@@ -38,9 +38,12 @@ describe('technicians in the ticket’s thread', () => {
       ticket: { ticketId: 80, phase: 'talking' },
     });
     expect(thread.cards.at(-1)).toMatchObject({ ticket: { round: 1, maxRounds: 10 } });
-    expect(thread.posts.map((p) => (p.message.kind === 'text' ? p.message.text : ''))).toContain(
-      '**Megan Bowen** (round 1): It still asks for the password',
-    );
+    expect(thread.posts.map((p) => p.message)).toContainEqual({
+      kind: 'text',
+      text: 'It still asks for the password',
+      speaker: 'Megan Bowen (round 1)',
+      literal: true,
+    });
   });
 
   it('reassign the ticket by name, and every command is written to Atera with who did it', async () => {
@@ -96,8 +99,10 @@ describe('technicians in the ticket’s thread', () => {
       speaker: 'Dana Tech',
     });
     await h.say('Sure, one moment');
-    const posts = h.threads.threads[0]!.posts.map((p) => (p.message.kind === 'text' ? p.message.text : ''));
-    expect(posts.at(-1)).toMatch(/Megan Bowen.*Sure, one moment/);
+    expect(h.threads.threads[0]!.posts.at(-1)?.message).toMatchObject({
+      text: 'Sure, one moment',
+      speaker: expect.stringMatching(/^Megan Bowen/),
+    });
     await h.engine.onTechnicianCommand(command('hand back', threadId));
     expect((await h.store.getConversation(80))?.state).toBe('active');
   });
