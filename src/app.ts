@@ -6,6 +6,7 @@
 import { hostname } from 'node:os';
 import type { Config } from './config/load-config.js';
 import { loadTenantMap } from './config/tenant-map.js';
+import type { Env } from './config/setting.js';
 import { AteraClient } from './adapters/atera/atera-client.js';
 import { AteraTicketDesk } from './adapters/atera/atera-ticket-desk.js';
 import { createProviderChain } from './adapters/ai/provider-chain.js';
@@ -22,7 +23,7 @@ import {
 import { createCommentOutbox } from './engine/comment-outbox.js';
 import { createTicketWatcher } from './engine/ticket-watcher.js';
 import { registerAteraWebhook } from './http/atera-webhook.js';
-import { createBotFrameworkAuthentication } from './http/bot-authentication.js';
+import { createBotRegistrations } from './http/bot-registrations.js';
 import { createHttpServer, listen, resolveBindHost, type ListeningServer } from './http/server.js';
 import { isLoopback } from './http/bot-authentication.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
@@ -45,6 +46,11 @@ export interface TicketZeroOptions {
   tickMs?: number;
   /** How often the outbox looks for due comments (ms). */
   outboxIntervalMs?: number;
+  /**
+   * Where the secrets the tenants file names (clientSecretEnv, appPasswordEnv) are read: the environment the
+   * config was loaded from. Default: process.env.
+   */
+  env?: Env;
 }
 
 export interface TicketZero {
@@ -99,7 +105,7 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
     ...(config.atera.technicianEmail ? { technicianEmail: config.atera.technicianEmail } : {}),
   });
 
-  const tenants = loadTenantMap(config.graph, config.bot);
+  const tenants = loadTenantMap(config.graph, config.bot, options.env);
   const directory = metrics.instrumentDirectory(
     createGraphUserDirectory({ tenants, graph: config.graph, log }),
   );
@@ -118,10 +124,13 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
     log,
   });
 
+  const bots = createBotRegistrations(config.bot, tenants);
   const teams = createTeamsBot({
     store,
-    auth: createBotFrameworkAuthentication(config.bot),
+    // MICROSOFT_APP_ID plus each customer tenant's own bot registration from the tenants file.
+    auth: bots.auth,
     appId: config.bot.appId,
+    botAppIdFor: bots.appIdForTenant,
     defaultServiceUrl: config.bot.serviceUrl,
     appInstaller,
     groups: directory,

@@ -15,6 +15,7 @@ import {
 import { startGraphSandbox, type GraphSandbox } from './graph/graph-sandbox.js';
 import { PLAYGROUND, SANDBOX_TEAMS_APP_ID } from './graph/sandbox-directory.js';
 import { startModelSandbox, type ModelSandbox } from './model/model-sandbox.js';
+import { SANDBOX_BOTS, sandboxTenantsDocument, sandboxTenantsSecrets } from './sandbox-tenants.js';
 
 export const SANDBOX_ATERA_KEY = 'sandbox-atera-api-key-0001';
 export const CONTOSO_TENANT = { key: 'contoso', tenantId: '11111111-1111-4111-8111-111111111111' };
@@ -66,6 +67,14 @@ export const TEAMS_USERS = {
     tenantId: MSP_TENANT_ID,
     email: 'riley.sales@msp.example',
   },
+  /** Fabrikam's tenant (Atera customer 103 in the multi-tenant stack). */
+  adele: {
+    id: '29:adele-vance',
+    aadObjectId: '0a1b2c3d-6f81-43a4-b5c6-e7f8091a2b07',
+    name: 'Adele Vance',
+    tenantId: SANDBOX_BOTS.fabrikam.tenantId,
+    email: 'adele.vance@fabrikam.example',
+  },
 } satisfies Record<string, TeamsUser>;
 
 export interface LocalStackOptions {
@@ -82,6 +91,12 @@ export interface LocalStackOptions {
   playground?: boolean;
   /** The technicians' team and channel (sandbox connector only). */
   technicians?: boolean;
+  /**
+   * One MSP, many tenants (sandbox connector only, always authenticated): TENANTS_FILE maps Atera customers to the
+   * Graph sandbox's tenants (src/sandboxes/sandbox-tenants.ts); Contoso, Fabrikam and Tailspin each have their own
+   * bot registration installed in their tenant, and the MSP's bot (MICROSOFT_APP_ID) serves the rest.
+   */
+  multiTenant?: boolean;
   modelAnswerDelayMs?: number;
   ateraSeed?: boolean;
   ateraLatencyMs?: number;
@@ -103,7 +118,11 @@ export interface LocalStack {
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
   mkdirSync(options.dataDir, { recursive: true });
-  const authenticated = options.connector === 'sandbox' && (options.authenticated ?? true);
+  if (options.multiTenant && options.connector !== 'sandbox') {
+    throw new Error('startLocalStack: multiTenant needs the sandbox connector');
+  }
+  const multiTenant = options.multiTenant === true;
+  const authenticated = options.connector === 'sandbox' && (multiTenant || (options.authenticated ?? true));
   const [atera, graph, model] = await Promise.all([
     startAteraSandbox({
       apiKey: SANDBOX_ATERA_KEY,
@@ -124,9 +143,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ? await startConnectorSandbox({
           host,
           port: options.ports?.connector ?? 0,
-          ...(authenticated
-            ? { appId: CONTOSO_BOT.appId, appPassword: CONTOSO_BOT.password }
-            : { signingKey: null }),
+          ...(multiTenant
+            ? {
+                appId: SANDBOX_BOTS.msp.appId,
+                appPassword: SANDBOX_BOTS.msp.password,
+                apps: [SANDBOX_BOTS.contoso, SANDBOX_BOTS.fabrikam, SANDBOX_BOTS.tailspin].map((b) => ({
+                  appId: b.appId,
+                  appPassword: b.password,
+                })),
+                tenantApps: Object.fromEntries(
+                  [SANDBOX_BOTS.contoso, SANDBOX_BOTS.fabrikam, SANDBOX_BOTS.tailspin].map((b) => [
+                    b.tenantId,
+                    b.appId,
+                  ]),
+                ),
+              }
+            : authenticated
+              ? { appId: CONTOSO_BOT.appId, appPassword: CONTOSO_BOT.password }
+              : { signingKey: null }),
           botName: 'TicketZero',
         })
       : null;
@@ -211,6 +245,20 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
   } else if (typeof options.connector === 'object') {
     env.BOT_SERVICE_URL = options.connector.serviceUrl;
+  }
+  if (multiTenant && connector) {
+    const tenantsFile = join(options.dataDir, 'tenants.json');
+    writeFileSync(tenantsFile, JSON.stringify(sandboxTenantsDocument(), null, 2));
+    delete env.GRAPH_TENANT_ID;
+    delete env.GRAPH_CLIENT_ID;
+    delete env.GRAPH_CLIENT_SECRET;
+    Object.assign(env, sandboxTenantsSecrets(graph), {
+      TENANTS_FILE: tenantsFile,
+      MICROSOFT_APP_ID: SANDBOX_BOTS.msp.appId,
+      MICROSOFT_APP_PASSWORD: SANDBOX_BOTS.msp.password,
+      MICROSOFT_APP_TENANT_ID: SANDBOX_BOTS.msp.tenantId,
+      BOT_LOGIN_URL: connector.loginUrl(SANDBOX_BOTS.msp.tenantId),
+    });
   }
 
   return {

@@ -34,8 +34,15 @@ export interface TeamsBotDeps {
   engine?: SupportEngine;
   /** Conversation references, service URLs, known teams and the captured channel live in its key-value space. */
   store: AdapterKv;
+  /** For several bot registrations, src/http/bot-registrations.ts's router (it picks one per request). */
   auth: BotFrameworkAuthentication;
+  /** The default registration (MICROSOFT_APP_ID): the technicians' channel and tenants without their own bot. */
   appId: string | undefined;
+  /**
+   * The registration that serves a customer tenant (single-tenant bots: one per tenant); null or absent: `appId`.
+   * The end user's 1:1 chat is opened and written as that bot.
+   */
+  botAppIdFor?: (tenantId: string) => string | null;
   /** Connector base URL for proactive messages before an inbound activity from the tenant told us one. */
   defaultServiceUrl: string;
   appInstaller: AppInstaller;
@@ -113,6 +120,7 @@ export function createTeamsBot(deps: TeamsBotDeps): TeamsBot {
   const chat = createTeamsChatChannel({
     adapter,
     appId: deps.appId,
+    ...(deps.botAppIdFor ? { appIdForTenant: deps.botAppIdFor } : {}),
     audience: undefined,
     kv,
     appInstaller: deps.appInstaller,

@@ -30,7 +30,10 @@ export interface ActiveTurns {
 
 export interface TeamsChatChannelDeps {
   adapter: CloudAdapter;
+  /** The default bot registration (MICROSOFT_APP_ID). */
   appId: string | undefined;
+  /** The registration serving a customer tenant (its own single-tenant bot); null: the default one. */
+  appIdForTenant?: (tenantId: string) => string | null;
   /** Token audience for outbound calls; undefined uses the authentication's configured scope. */
   audience: string | undefined;
   kv: TeamsKv;
@@ -45,18 +48,16 @@ export interface TeamsChatChannelDeps {
 
 export function createTeamsChatChannel(deps: TeamsChatChannelDeps): ChatChannel {
   const { adapter, kv, call, log } = deps;
-  const botId = `28:${deps.appId ?? 'ticketzero'}`;
-
-  async function referenceFor(conversationId: string): Promise<Partial<ConversationReference>> {
-    const chat = await kv.chatForConversation(conversationId);
-    if (!chat) throw new NotFoundError(`no Teams conversation reference is stored for ${conversationId}`);
-    return chat.reference;
-  }
+  const appIdFor = (tenantId: string): string | undefined => deps.appIdForTenant?.(tenantId) ?? deps.appId;
 
   async function sendActivity(conversationId: string, activity: Parameters<TurnContext['sendActivity']>[0]) {
-    const reference = await referenceFor(conversationId);
+    const chat = await kv.chatForConversation(conversationId);
+    if (!chat) throw new NotFoundError(`no Teams conversation reference is stored for ${conversationId}`);
+    const reference = chat.reference;
+    // The conversation's own registration: a customer tenant's single-tenant bot cannot write in another tenant.
+    const appId = chat.appId ?? appIdFor(chat.tenantId);
     await call('sendToConversation', () =>
-      adapter.continueConversationAsync(deps.appId ?? '', reference, async (context) => {
+      adapter.continueConversationAsync(appId ?? '', reference, async (context) => {
         await sendAsNewMessages(context).sendActivity(activity);
       }),
     );
@@ -77,11 +78,13 @@ export function createTeamsChatChannel(deps: TeamsChatChannelDeps): ChatChannel 
       chatLog.info({ installed: install.installed }, 'app installation checked');
 
       const tenantId = target.tenant.tenantId;
+      const appId = appIdFor(tenantId);
+      const botId = `28:${appId ?? 'ticketzero'}`;
       const serviceUrl = (await kv.serviceUrlFor(tenantId)) ?? deps.defaultServiceUrl;
       let reference: Partial<ConversationReference> | null = null;
       await call('createConversation', () =>
         adapter.createConversationAsync(
-          deps.appId ?? '',
+          appId ?? '',
           'msteams',
           serviceUrl,
           // botbuilder falls back to the configured scope when the audience is undefined.
@@ -107,8 +110,13 @@ export function createTeamsChatChannel(deps: TeamsChatChannelDeps): ChatChannel 
         user: { id: target.userId, name: target.displayName, aadObjectId: target.userId },
         conversation: { ...ref.conversation!, tenantId, conversationType: 'personal', isGroup: false },
       };
-      await kv.rememberChat({ reference: full, tenantId, userId: target.userId });
-      chatLog.info({ conversationId }, 'chat opened');
+      await kv.rememberChat({
+        reference: full,
+        tenantId,
+        userId: target.userId,
+        ...(appId ? { appId } : {}),
+      });
+      chatLog.info({ conversationId, appId }, 'chat opened');
       return { conversationId };
     },
 

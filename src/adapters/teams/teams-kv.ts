@@ -20,6 +20,11 @@ export interface StoredChat {
   reference: Partial<ConversationReference>;
   tenantId: string;
   userId: string;
+  /**
+   * The bot registration (app id) the conversation belongs to: proactive messages go out as that bot. Absent in
+   * chats stored before there were several registrations; those use the tenant's registration.
+   */
+  appId?: string;
 }
 
 export interface KnownTeam {

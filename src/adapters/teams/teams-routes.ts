@@ -4,6 +4,7 @@
  */
 import { Application, type TurnState } from '@microsoft/teams-ai';
 import { ActivityTypes, TurnContext, type Activity } from 'botbuilder';
+import { AuthenticationConstants, type ClaimsIdentity } from 'botframework-connector';
 import type { Log } from '../../ports/log.js';
 import type {
   SupportEngine,
@@ -54,6 +55,16 @@ export interface RouteDeps {
 export function tenantOf(activity: Partial<Activity>): string {
   const channelTenant = (activity.channelData as { tenant?: { id?: string } } | undefined)?.tenant?.id;
   return channelTenant ?? activity.conversation?.tenantId ?? '';
+}
+
+/**
+ * The bot registration (app id) the turn was authenticated for: the verified token's audience. Absent when the
+ * bot runs without an app id (and in botbuilder-testing's TestAdapter).
+ */
+export function botAppIdOf(context: TurnContext): { appId?: string } {
+  const identity = context.turnState.get<ClaimsIdentity | undefined>(context.adapter.BotIdentityKey);
+  const appId = identity?.getClaimValue(AuthenticationConstants.AudienceClaim);
+  return appId ? { appId } : {};
 }
 
 function channelDataOf(activity: Partial<Activity>): {
@@ -204,6 +215,7 @@ export function registerRoutes(app: Application<TurnState>, deps: RouteDeps): vo
           reference: TurnContext.getConversationReference(activity),
           tenantId,
           userId,
+          ...botAppIdOf(context),
         });
       }
       deps.activeTurns.set(conversationId, context);
@@ -275,7 +287,12 @@ export function registerRoutes(app: Application<TurnState>, deps: RouteDeps): vo
     if (!isPersonal(activity)) return;
     const userId = (activity.from as { aadObjectId?: string }).aadObjectId ?? activity.from.id;
     const tenantId = tenantOf(activity);
-    await kv.rememberChat({ reference: TurnContext.getConversationReference(activity), tenantId, userId });
+    await kv.rememberChat({
+      reference: TurnContext.getConversationReference(activity),
+      tenantId,
+      userId,
+      ...botAppIdOf(context),
+    });
     await deps.engine().onAppInstalled({ tenantId, userId, conversationId: activity.conversation.id });
   });
 }

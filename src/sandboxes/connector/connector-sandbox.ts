@@ -47,7 +47,12 @@ export interface ConnectorSandbox {
   readonly url: string;
   /** The `serviceUrl` put on every delivered activity (the base URL with a trailing slash, as Teams does). */
   readonly serviceUrl: string;
+  /** The default app (the one `appId` names, or the first of `apps`). */
   readonly appId: string | undefined;
+  /** Every bot registration the sandbox knows (the default first). */
+  readonly appIds: readonly string[];
+  /** The app installed in a tenant: deliveries to its users are signed for it (`tenantApps`, else the default). */
+  appForTenant(tenantId: string): string | undefined;
   readonly bot: BotIdentity;
   /** Put this in BOT_OPENID_METADATA_URL. */
   readonly openIdMetadataUrl: string;
@@ -72,7 +77,12 @@ export interface ConnectorSandbox {
   readonly faults: FaultSwitch;
 
   installFor(user: TeamsUser): Promise<string>;
-  userSays(user: TeamsUser, text: string, options?: { conversationId?: string }): Promise<DeliveryResult>;
+  /** `asApp` signs the delivery for another registration than the one installed in the user's tenant. */
+  userSays(
+    user: TeamsUser,
+    text: string,
+    options?: { conversationId?: string; asApp?: string },
+  ): Promise<DeliveryResult>;
   /** Presses an `Action.Execute` button; `data.verb` is the action's verb. Returns the bot's invoke response body. */
   clickAction(
     user: TeamsUser,
@@ -115,6 +125,18 @@ export interface ConnectorSandboxOptions {
   appId?: string;
   /** When set, the token endpoint also checks the client secret. */
   appPassword?: string;
+  /**
+   * Further bot registrations (single-tenant bots, one per customer tenant), each with its own secret. Without
+   * `appId`, the first of them is the default app.
+   */
+  apps?: ReadonlyArray<{ appId: string; appPassword?: string }>;
+  /**
+   * Which app is installed in which tenant (tenant id → app id): activities from that tenant's users are
+   * delivered to, and signed for, that app, and v3 calls in that tenant's conversations must carry its token
+   * (403 otherwise, as Teams answers a bot that is not in the conversation). Tenants not listed use the default
+   * app; without this option any known app may call anywhere.
+   */
+  tenantApps?: Readonly<Record<string, string>>;
   /** `generate` signs delivered activities (default when an app id is set); `null` sends them unsigned. */
   signingKey?: 'generate' | null;
   botName?: string;
@@ -158,6 +180,8 @@ export interface DeliveredActivity {
   activity: InboundActivity;
   status: number;
   signed: boolean;
+  /** The app the delivery was addressed to (the token's audience and the activity's recipient). */
+  appId: string | undefined;
 }
 
 export interface RecordedRequest {
@@ -167,6 +191,10 @@ export interface RecordedRequest {
   status: number;
   /** Whether the request carried a bearer token the sandbox accepted (always false without an app id). */
   authenticated: boolean;
+  /** The app id the accepted bearer token was issued to (the client id at the token endpoint). */
+  appId?: string;
+  /** The conversation the v3 call was about (created or addressed). */
+  conversationId?: string;
 }
 
 export type ConnectorOperation =
@@ -271,7 +299,18 @@ export async function startConnectorSandbox(
   options: ConnectorSandboxOptions = {},
 ): Promise<ConnectorSandbox> {
   const host = options.host ?? '127.0.0.1';
-  const appId = options.appId || undefined;
+  const apps = new Map<string, { appPassword: string | undefined }>();
+  if (options.appId) apps.set(options.appId, { appPassword: options.appPassword });
+  for (const app of options.apps ?? []) {
+    if (!apps.has(app.appId)) apps.set(app.appId, { appPassword: app.appPassword });
+  }
+  const appId = options.appId || options.apps?.[0]?.appId || undefined;
+  for (const [tenantId, tenantApp] of Object.entries(options.tenantApps ?? {})) {
+    if (!apps.has(tenantApp)) {
+      throw new ConnectorSandboxError(`tenantApps names ${tenantApp} for ${tenantId}, which is not an app.`);
+    }
+  }
+  const appForTenant = (tenantId: string): string | undefined => options.tenantApps?.[tenantId] ?? appId;
   const signing = options.signingKey === undefined ? Boolean(appId) : options.signingKey === 'generate';
   const issuer: TokenIssuer = createTokenIssuer();
   const bot: BotIdentity = { id: `28:${appId ?? 'ticketzero-local'}`, name: options.botName ?? 'TicketZero' };
@@ -403,7 +442,9 @@ export async function startConnectorSandbox(
 
     if (segments[0] !== 'v3') throw new HttpError(404, 'NotFound', `No route for ${method} ${url.pathname}.`);
 
-    record.authenticated = checkBearer(req);
+    const caller = checkBearer(req);
+    record.authenticated = caller !== undefined;
+    if (caller !== undefined) record.appId = caller;
     await applyFault(record.operation);
 
     const json = body === undefined ? undefined : parseJson(body);
@@ -430,18 +471,20 @@ export async function startConnectorSandbox(
     if (resource !== 'conversations')
       throw new HttpError(404, 'NotFound', `No route for ${method} ${url.pathname}.`);
 
-    if (id === undefined && method === 'POST') return createConversation(json);
+    if (id !== undefined) record.conversationId = id;
+    if (id === undefined && method === 'POST') return createConversation(json, caller, record);
     if (id === undefined)
       throw new HttpError(405, 'BadArgument', 'Listing conversations is not supported by Teams.');
 
     if (sub === 'activities' && method === 'POST' && subId === undefined) {
-      return postActivity(id, json, 'send', undefined);
+      return postActivity(id, json, 'send', undefined, caller);
     }
     if (sub === 'activities' && subId !== undefined && method === 'POST')
-      return postActivity(id, json, 'reply', subId);
+      return postActivity(id, json, 'reply', subId, caller);
     if (sub === 'activities' && subId !== undefined && method === 'PUT')
-      return updateActivity(id, subId, json);
-    if (sub === 'activities' && subId !== undefined && method === 'DELETE') return deleteActivity(id, subId);
+      return updateActivity(id, subId, json, caller);
+    if (sub === 'activities' && subId !== undefined && method === 'DELETE')
+      return deleteActivity(id, subId, caller);
     if (sub === 'members' && method === 'GET') {
       const members = membersOf(id);
       if (subId === undefined) return { status: 200, body: members.map(memberJson) };
@@ -502,14 +545,15 @@ export async function startConnectorSandbox(
       );
     }
     const clientId = form.get('client_id') ?? '';
-    if (!appId || clientId !== appId) {
+    const app = apps.get(clientId);
+    if (!app) {
       throw new HttpError(
         400,
         'aad:unauthorized_client',
         `AADSTS700016: Application with identifier '${clientId}' was not found in the directory '${tenant}'.`,
       );
     }
-    if (options.appPassword !== undefined && form.get('client_secret') !== options.appPassword) {
+    if (app.appPassword !== undefined && form.get('client_secret') !== app.appPassword) {
       throw new HttpError(401, 'aad:invalid_client', 'AADSTS7000215: Invalid client secret provided.');
     }
     const scope = form.get('scope') ?? '';
@@ -524,7 +568,7 @@ export async function startConnectorSandbox(
     const accessToken = entraId().signAccessToken({
       aud,
       iss: `${baseUrl}/${tenant}/`,
-      appid: appId,
+      appid: clientId,
       tid: tenant,
     });
     return {
@@ -533,17 +577,35 @@ export async function startConnectorSandbox(
     };
   }
 
-  /** True when the request carries a valid token; throws 401 when one is required and missing or invalid. */
-  function checkBearer(req: IncomingMessage): boolean {
-    if (!appId) return false;
+  /**
+   * The app id of a valid token the request carries (undefined when the sandbox has no app); throws 401 when a
+   * token is required and missing or invalid.
+   */
+  function checkBearer(req: IncomingMessage): string | undefined {
+    if (apps.size === 0) return undefined;
     const header = req.headers.authorization ?? '';
     const match = /^Bearer (.+)$/.exec(header);
     if (!match?.[1])
       throw new HttpError(401, 'Unauthorized', 'Authorization has been denied for this request.');
-    const check = entraId().verifyAccessToken(match[1], { audience: BOT_FRAMEWORK_AUDIENCE, appId });
+    const check = entraId().verifyAccessToken(match[1], {
+      audience: BOT_FRAMEWORK_AUDIENCE,
+      appId: [...apps.keys()],
+    });
     if (!check.ok)
       throw new HttpError(401, 'Unauthorized', 'Authorization has been denied for this request.');
-    return true;
+    return check.claims.appid;
+  }
+
+  /** With `tenantApps`, only the app installed in a tenant may act in its conversations (Teams answers 403). */
+  function requireAppInTenant(tenantId: string, caller: string | undefined): void {
+    if (!options.tenantApps || caller === undefined) return;
+    if (appForTenant(tenantId) !== caller) {
+      throw new HttpError(
+        403,
+        'BotNotInConversationRoster',
+        'The bot is not part of the conversation roster.',
+      );
+    }
   }
 
   async function applyFault(operation: ConnectorOperation): Promise<void> {
@@ -570,7 +632,11 @@ export async function startConnectorSandbox(
   // ---------------------------------------------------------------------------------------------------------------
   // Conversations and activities
 
-  function createConversation(json: unknown): RouteResult {
+  function createConversation(
+    json: unknown,
+    caller: string | undefined,
+    request: RecordedRequest,
+  ): RouteResult {
     const params = asObject(json, 'The conversation parameters must be a JSON object.');
     const channelData = (params['channelData'] ?? {}) as Record<string, unknown>;
     const tenantId =
@@ -600,9 +666,11 @@ export async function startConnectorSandbox(
           'The bot is not part of the conversation roster.',
         );
       }
+      requireAppInTenant(tenantId ?? team?.members[0]?.tenantId ?? '', caller);
       validateActivity(activity);
       const activityId = nextActivityId();
       const id = threadConversationId(channel, activityId);
+      request.conversationId = id;
       conversations.set(id, {
         id,
         kind: 'channel',
@@ -622,6 +690,7 @@ export async function startConnectorSandbox(
     }
     if (!tenantId)
       throw new HttpError(400, 'BadArgument', 'tenantId (or channelData.tenant.id) is required.');
+    requireAppInTenant(tenantId, caller);
     const user = findUser(first.id);
     if (options.requireInstall && (!user || !installed.has(user.id))) {
       throw new HttpError(
@@ -632,6 +701,7 @@ export async function startConnectorSandbox(
     }
     const known = user ?? { id: first.id, aadObjectId: first.id, name: '', tenantId };
     const id = personalConversationFor(known);
+    request.conversationId = id;
     if (activity) {
       validateActivity(activity);
       const activityId = nextActivityId();
@@ -646,8 +716,10 @@ export async function startConnectorSandbox(
     json: unknown,
     operation: 'send' | 'reply',
     replyToId: string | undefined,
+    caller: string | undefined,
   ): RouteResult {
     const conversation = requireConversation(conversationId);
+    requireAppInTenant(conversation.tenantId, caller);
     const activity = asObject(json, 'The activity must be a JSON object.');
     validateActivity(activity);
     const stream = streamInfo(activity);
@@ -659,8 +731,13 @@ export async function startConnectorSandbox(
     return { status: 201, body: { id: activityId } };
   }
 
-  function updateActivity(conversationId: string, activityId: string, json: unknown): RouteResult {
-    requireConversation(conversationId);
+  function updateActivity(
+    conversationId: string,
+    activityId: string,
+    json: unknown,
+    caller: string | undefined,
+  ): RouteResult {
+    requireAppInTenant(requireConversation(conversationId).tenantId, caller);
     const activity = asObject(json, 'The activity must be a JSON object.');
     validateActivity(activity);
     const previous = activities.filter(
@@ -673,8 +750,12 @@ export async function startConnectorSandbox(
     return { status: 200, body: { id: activityId } };
   }
 
-  function deleteActivity(conversationId: string, activityId: string): RouteResult {
-    requireConversation(conversationId);
+  function deleteActivity(
+    conversationId: string,
+    activityId: string,
+    caller: string | undefined,
+  ): RouteResult {
+    requireAppInTenant(requireConversation(conversationId).tenantId, caller);
     const matching = activities.filter(
       (a) => a.conversationId === conversationId && a.activityId === activityId,
     );
@@ -832,10 +913,11 @@ export async function startConnectorSandbox(
   // ---------------------------------------------------------------------------------------------------------------
   // Driver: delivering activities to the bot as Teams does
 
-  function inboundContext(): InboundContext {
+  /** Activities for a registration other than the default name its bot as their recipient. */
+  function inboundContext(forApp: string | undefined): InboundContext {
     return {
       serviceUrl: `${baseUrl}/`,
-      bot,
+      bot: forApp === appId ? bot : { id: `28:${forApp ?? 'ticketzero-local'}`, name: bot.name },
       activityId: nextActivityId(),
       timestamp: new Date().toISOString(),
     };
@@ -853,6 +935,7 @@ export async function startConnectorSandbox(
 
   async function deliver(
     activity: InboundActivity,
+    forApp: string | undefined,
   ): Promise<{ status: number; body?: unknown; text: string }> {
     if (!sandbox.botEndpoint) {
       throw new ConnectorSandboxError(
@@ -860,14 +943,14 @@ export async function startConnectorSandbox(
       );
     }
     const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-    if (signing) headers['authorization'] = `Bearer ${signChannelToken()}`;
+    if (signing) headers['authorization'] = `Bearer ${signChannelToken({ aud: forApp ?? '' })}`;
     const response = await fetch(sandbox.botEndpoint, {
       method: 'POST',
       headers,
       body: JSON.stringify(activity),
     });
     const text = await response.text();
-    delivered.push({ activity, status: response.status, signed: signing });
+    delivered.push({ activity, status: response.status, signed: signing, appId: forApp });
     let body: unknown;
     if (text !== '') {
       try {
@@ -887,6 +970,8 @@ export async function startConnectorSandbox(
     url: baseUrl,
     serviceUrl: `${baseUrl}/`,
     appId,
+    appIds: [...apps.keys()],
+    appForTenant,
     bot,
     openIdMetadataUrl: `${baseUrl}/v1/.well-known/openidconfiguration`,
     issuer: issuerName,
@@ -916,7 +1001,8 @@ export async function startConnectorSandbox(
       remember(user);
       installed.add(user.id);
       const conversationId = personalConversationFor(user);
-      const result = await deliver(installActivity(inboundContext(), user, conversationId));
+      const forApp = appForTenant(user.tenantId);
+      const result = await deliver(installActivity(inboundContext(forApp), user, conversationId), forApp);
       if (result.status >= 300) {
         throw new ConnectorSandboxError(
           `The bot answered ${result.status} to the install conversationUpdate.`,
@@ -928,8 +1014,9 @@ export async function startConnectorSandbox(
     async userSays(user, text, opts = {}) {
       remember(user);
       const conversationId = opts.conversationId ?? personalConversationFor(user);
-      const activity = personalMessageActivity(inboundContext(), user, conversationId, text);
-      const result = await deliver(activity);
+      const forApp = opts.asApp ?? appForTenant(user.tenantId);
+      const activity = personalMessageActivity(inboundContext(forApp), user, conversationId, text);
+      const result = await deliver(activity, forApp);
       return { status: result.status, conversationId, activityId: activity.id, body: result.body };
     },
 
@@ -940,14 +1027,15 @@ export async function startConnectorSandbox(
         conversation?.kind === 'channel' && conversation.teamId && conversation.channelId
           ? { teamId: conversation.teamId, channelId: conversation.channelId }
           : undefined;
+      const forApp = appForTenant(user.tenantId);
       const activity = adaptiveCardActionActivity(
-        inboundContext(),
+        inboundContext(forApp),
         user,
         { id: conversationId, ...(channel ? { channel } : {}) },
         { verb: data.verb, data },
         opts.replyToId,
       );
-      const result = await deliver(activity);
+      const result = await deliver(activity, forApp);
       if (result.status < 200 || result.status >= 300) {
         throw new ConnectorSandboxError(
           `The bot answered ${result.status} to an adaptiveCard/action invoke.`,
@@ -958,7 +1046,8 @@ export async function startConnectorSandbox(
 
     async teamMemberSays(member, channel, text, mentions = []) {
       remember(member);
-      const activity = channelMessageActivity(inboundContext(), member, channel, text, mentions);
+      const forApp = appForTenant(member.tenantId);
+      const activity = channelMessageActivity(inboundContext(forApp), member, channel, text, mentions);
       const conversationId = activity.conversation.id;
       if (!conversations.has(conversationId)) {
         const team = findTeam(channel.channelId) ?? findTeam(channel.teamId);
@@ -971,7 +1060,7 @@ export async function startConnectorSandbox(
           channelId: channel.channelId,
         });
       }
-      const result = await deliver(activity);
+      const result = await deliver(activity, forApp);
       return { status: result.status, conversationId, activityId: activity.id, body: result.body };
     },
 

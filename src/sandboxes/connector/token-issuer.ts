@@ -17,7 +17,10 @@ export interface TokenIssuer {
   /** A bot → channel access token, as Entra ID issues for the client-credentials grant. */
   signAccessToken(claims: AccessTokenClaims, timing?: TokenTiming): string;
   /** Verifies an access token this issuer signed; returns its claims or a reason for refusing it. */
-  verifyAccessToken(token: string, expected: { audience: string; appId: string }): AccessTokenCheck;
+  verifyAccessToken(
+    token: string,
+    expected: { audience: string; appId: string | readonly string[] },
+  ): AccessTokenCheck;
 }
 
 export interface Jwk {
@@ -94,7 +97,9 @@ export function createTokenIssuer(options: { endorsements?: string[] } = {}): To
       }
       if (typeof payload === 'string') return { ok: false, reason: 'malformed' };
       if (payload.aud !== expected.audience) return { ok: false, reason: 'wrong_audience' };
-      if (payload['appid'] !== expected.appId) return { ok: false, reason: 'wrong_app' };
+      const appIds: readonly string[] =
+        typeof expected.appId === 'string' ? [expected.appId] : expected.appId;
+      if (!appIds.includes(String(payload['appid']))) return { ok: false, reason: 'wrong_app' };
       return {
         ok: true,
         claims: {

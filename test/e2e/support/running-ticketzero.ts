@@ -43,6 +43,8 @@ export interface StartOptions {
   technicians?: boolean;
   authenticated?: boolean;
   modelAnswerDelayMs?: number;
+  /** One MSP, many tenants: TENANTS_FILE and a bot registration per customer tenant (see local-stack.ts). */
+  multiTenant?: boolean;
 }
 
 export async function startTicketZero(options: StartOptions = {}): Promise<RunningTicketZero> {
@@ -53,6 +55,7 @@ export async function startTicketZero(options: StartOptions = {}): Promise<Runni
     technicians: options.technicians ?? true,
     authenticated: options.authenticated ?? true,
     ...(options.modelAnswerDelayMs !== undefined ? { modelAnswerDelayMs: options.modelAnswerDelayMs } : {}),
+    ...(options.multiTenant ? { multiTenant: true } : {}),
   });
   const connector = stack.connector!;
   const clock = new OffsetClock();
@@ -60,7 +63,13 @@ export async function startTicketZero(options: StartOptions = {}): Promise<Runni
   const log = pino({ level: process.env.TICKETZERO_TEST_LOG ?? 'silent' });
 
   const boot = async (): Promise<{ app: TicketZero; url: string }> => {
-    const app = await createTicketZero(loadConfig(env), { clock, log, tickMs: 100, outboxIntervalMs: 100 });
+    const app = await createTicketZero(loadConfig(env), {
+      clock,
+      log,
+      tickMs: 100,
+      outboxIntervalMs: 100,
+      env,
+    });
     const listening = await app.start();
     connector.botEndpoint = `${listening.url}/api/messages`;
     return { app, url: listening.url };
