@@ -48,6 +48,7 @@ import {
   type LimitSettings,
 } from './conversation-limits.js';
 import { describeReason, handoverComment, resolutionComment, summarise } from './handover-summary.js';
+import { createGuardedAnswerStream } from './guarded-answer-stream.js';
 import { KeyedMutex } from './keyed-mutex.js';
 import { asksForHuman, readConfirmation } from './plain-words.js';
 import { parseAssistantReply, createVisibleTextFilter } from './prompt/assistant-reply.js';
@@ -520,7 +521,13 @@ class Engine implements ConversationEngine {
     });
 
     const writer = this.deps.chat.beginAnswer(conversationId);
-    const visible = createVisibleTextFilter((piece) => writer.append(piece));
+    const guardOptions = { linkAllowList: settings.linkAllowList, forbidden: settings.forbiddenInAnswers };
+    const stream = createGuardedAnswerStream(
+      writer,
+      (text) => guardAnswer(text, guardOptions),
+      Math.max(80, ...settings.forbiddenInAnswers.map((s) => s.length)),
+    );
+    const visible = createVisibleTextFilter((piece) => stream.push(piece));
     const modelStarted = Date.now();
     let result: ChainResult;
     try {
@@ -530,7 +537,7 @@ class Engine implements ConversationEngine {
         onText: (piece, info) => {
           if (info.restart) {
             visible.reset();
-            writer.reset();
+            stream.reset();
           }
           visible.push(piece);
         },
@@ -568,10 +575,7 @@ class Engine implements ConversationEngine {
     }
 
     const reply = parseAssistantReply(result.text);
-    const guarded = guardAnswer(reply.text, {
-      linkAllowList: settings.linkAllowList,
-      forbidden: settings.forbiddenInAnswers,
-    });
+    const guarded = guardAnswer(reply.text, guardOptions);
     if (guarded.problems.length > 0) log.warn({ problems: guarded.problems }, 'answer adjusted by the guard');
     const projected: ConversationRecord = record;
     const limitReached = roundLimitReached(projected, settings) && reply.outcome === 'continue';

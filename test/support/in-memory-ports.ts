@@ -192,15 +192,20 @@ export class InMemoryChat implements ChatChannel {
   async sendTyping(): Promise<void> {
     this.typing += 1;
   }
-  /** Pieces streamed per conversation (what a user would have seen arrive). */
+  /** Pieces streamed per conversation (what a user would see now, a reset clears them). */
   readonly streamed = new Map<string, string[]>();
+  /** Every piece ever shown while streaming, resets included (what a user may have glimpsed). */
+  readonly glimpsed = new Map<string, string[]>();
 
   beginAnswer(conversationId: string): AnswerWriter {
     const pieces: string[] = [];
     this.streamed.set(conversationId, pieces);
+    const ever = this.glimpsed.get(conversationId) ?? [];
+    this.glimpsed.set(conversationId, ever);
     return {
       append: (piece) => {
         pieces.push(piece);
+        ever.push(piece);
       },
       reset: () => {
         pieces.length = 0;

@@ -311,3 +311,25 @@ describe('Atera changes during a conversation', () => {
     expect((await h.store.getConversation(71))?.outcome?.reason).toBe('reassigned_in_atera');
   });
 });
+
+describe('a streamed answer', () => {
+  it('never shows the user a secret the model let slip, not even for a moment', async () => {
+    const h = createHarness();
+    const slip = `Sure! The key is sandbox-api-key-123, and ${'here is a long explanation of the next step. '.repeat(5)}`;
+    h.model.push(continueAnswer(slip));
+    await h.engine.startTicket(makeTicket({ id: 90 }));
+    const glimpsed = (h.chat.glimpsed.get('a:chat-aad-megan') ?? []).join('');
+    expect(glimpsed).not.toContain('sandbox-api-key-123');
+    expect(h.chat.texts().join('\n')).not.toContain('sandbox-api-key-123');
+  });
+
+  it('shows the user the text as it arrives when the guard finds nothing', async () => {
+    const h = createHarness();
+    const answer = `Please open Outlook. ${'Then look at the status bar at the bottom and tell me what it says. '.repeat(4)}`;
+    h.model.push(continueAnswer(answer));
+    await h.engine.startTicket(makeTicket({ id: 91 }));
+    const streamed = (h.chat.streamed.get('a:chat-aad-megan') ?? []).join('');
+    expect(streamed.length).toBeGreaterThan(0);
+    expect(answer.startsWith(streamed)).toBe(true);
+  });
+});
