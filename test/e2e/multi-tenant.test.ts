@@ -4,10 +4,11 @@
  * with each registration installed in its own tenant (a bot acting in another tenant's conversation gets 403, as
  * in Teams). Customer 101 → Contoso, 103 → Fabrikam, 105 is not mapped.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { TEAMS_USERS } from '../../src/sandboxes/local-stack.js';
 import { SANDBOX_BOTS } from '../../src/sandboxes/sandbox-tenants.js';
-import type { TeamsUser } from '../../src/sandboxes/connector/connector-sandbox.js';
+import { signWithKey, type TeamsUser } from '../../src/sandboxes/connector/connector-sandbox.js';
 import {
   chatView,
   eventually,
@@ -150,6 +151,35 @@ describe('one MSP serving several customer tenants', () => {
     for (const ticketId of [contosoTicket, fabrikamTicket]) {
       expect(commentTexts(ticketId).join('\n')).not.toMatch(/wrong bot|MSP bot|stranger/);
     }
+  });
+
+  it("refuses a token naming a tenant's registration that the channel did not sign, and a request without one", async () => {
+    const c = running.connector;
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const genuine = c.delivered.find((d) => d.appId === SANDBOX_BOTS.contoso.appId && d.status === 200);
+    const activity = { ...genuine!.activity, id: 'forged-1', text: 'forged for Contoso' };
+    const forged = signWithKey(privateKey, c.signingKeyId, {
+      aud: SANDBOX_BOTS.contoso.appId,
+      iss: c.issuer,
+      serviceurl: c.serviceUrl,
+    });
+
+    expect((await c.sendRaw(activity, { authorization: `Bearer ${forged}` })).status).toBe(401);
+    expect((await c.sendRaw(activity)).status).toBe(401);
+    // The same activity signed by the channel for Contoso's bot is accepted.
+    const signed = c.signChannelToken({ aud: SANDBOX_BOTS.contoso.appId });
+    expect(
+      (
+        await c.sendRaw(
+          { ...activity, id: 'genuine-1', text: 'signed for Contoso' },
+          { authorization: `Bearer ${signed}` },
+        )
+      ).status,
+    ).toBe(200);
+    await eventually(() =>
+      expect(commentTexts(contosoTicket).filter((t) => t.includes('signed for Contoso'))).toHaveLength(1),
+    );
+    expect(commentTexts(contosoTicket).join('\n')).not.toContain('forged for Contoso');
   });
 
   it('does not take a ticket of an unmapped customer: an internal comment says why, and no chat opens', async () => {
