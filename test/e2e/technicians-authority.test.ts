@@ -149,18 +149,9 @@ describe('someone who is not a technician', () => {
 });
 
 describe('the technicians’ Entra group', () => {
-  const secrets = ['CONTOSO_GRAPH_SECRET', 'MSP_GRAPH_SECRET'] as const;
-  const previous = secrets.map((name) => process.env[name]);
-  afterEach(() => {
-    secrets.forEach((name, i) => {
-      if (previous[i] === undefined) delete process.env[name];
-      else process.env[name] = previous[i];
-    });
-  });
-
   it('counts its members as technicians, asked of Graph in the MSP’s own tenant on each command', async () => {
     // The tenant map lists the customer's tenant and the MSP's own (no customers), whose Graph app checks the
-    // group. The file names the secrets' variables; the process environment holds them, as in production.
+    // group. The file names the secrets' variables; the environment holds them, as in production.
     const tenant = (key: string) => SANDBOX_TENANTS.find((t) => t.key === key)!;
     const dir = mkdtempSync(join(tmpdir(), 'ticketzero-tenants-'));
     const tenantsFile = join(dir, 'tenants.json');
@@ -183,12 +174,15 @@ describe('the technicians’ Entra group', () => {
         ],
       }),
     );
-    process.env.CONTOSO_GRAPH_SECRET = tenant('contoso').clientSecret;
-    process.env.MSP_GRAPH_SECRET = tenant('msp').clientSecret;
     try {
       running = await startTicketZero({
         technicians: true,
-        env: { TENANTS_FILE: tenantsFile, TECH_GROUP_ID },
+        env: {
+          TENANTS_FILE: tenantsFile,
+          TECH_GROUP_ID,
+          CONTOSO_GRAPH_SECRET: tenant('contoso').clientSecret,
+          MSP_GRAPH_SECRET: tenant('msp').clientSecret,
+        },
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });
