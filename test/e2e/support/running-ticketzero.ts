@@ -101,7 +101,7 @@ export async function startTicketZero(options: StartOptions = {}): Promise<Runni
 }
 
 /** Waits until `check` passes (polling), failing with the last assertion error. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
