@@ -38,11 +38,13 @@ describeConversationStoreContract('the encrypted lowdb store', async () => {
   };
 });
 
+/** Every file the lowdb store keeps: snapshot, journal, claims, archive. */
 async function everythingOnDisk(dataDir: string): Promise<string> {
-  const parts = [await readFile(join(dataDir, 'ticketzero.json'), 'utf8')];
-  for (const file of await readdir(join(dataDir, 'archive'))) {
-    parts.push(await readFile(join(dataDir, 'archive', file), 'utf8'));
+  const parts: string[] = [];
+  for (const entry of await readdir(dataDir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) parts.push(await readFile(join(entry.parentPath, entry.name), 'utf8'));
   }
+  expect(parts.join('')).toContain('"ticketId"');
   return parts.join('\n');
 }
 

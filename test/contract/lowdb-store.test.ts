@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ConversationStore } from '../../src/ports/conversation-store.js';
-import { createLowdbConversationStore, HOT_DOCUMENT } from '../../src/adapters/store/lowdb-store.js';
+import { createLowdbConversationStore, readLowdbState } from '../../src/adapters/store/lowdb-store.js';
+import { journalGenerations } from '../../src/adapters/store/store-journal.js';
 import { describeConversationStoreContract } from './conversation-store.contract.js';
 import { makeConversationRecord, makeEndedRecord } from './fixtures.js';
 
@@ -37,7 +38,7 @@ describe('the lowdb store on disk', () => {
         }));
       }
       await store.update(99, () => ({ conversation: makeConversationRecord({ ticketId: 99 }), result: 0 }));
-      const hot = JSON.parse(await readFile(join(dataDir, HOT_DOCUMENT), 'utf8')) as { tickets: object };
+      const hot = readLowdbState(dataDir);
       expect(Object.keys(hot.tickets)).toEqual(['99']);
       expect(store.stats().archived).toBe(20);
       expect((await store.getConversation(7))?.state).toBe('resolved');
@@ -95,11 +96,19 @@ describe('the lowdb store killed mid-write', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'tz-lowdb-kill-'));
     try {
       for (let round = 0; round < 3; round += 1) {
+        const generationAtStart = Math.max(0, ...(await journalGenerations(dataDir)));
         const acked = new Map<number, number>();
         const ended: number[] = [];
         const child = spawn(
           process.execPath,
-          ['--import', 'tsx', join(import.meta.dirname, 'processes', 'lowdb-writer.ts'), dataDir],
+          // Round 0 with the default journal size; later rounds compact every ~64 KiB, so kills land mid-compaction.
+          [
+            '--import',
+            'tsx',
+            join(import.meta.dirname, 'processes', 'lowdb-writer.ts'),
+            dataDir,
+            ...(round === 0 ? [] : ['65536']),
+          ],
           { stdio: ['ignore', 'pipe', 'pipe'] },
         );
         let stderr = '';
@@ -120,9 +129,12 @@ describe('the lowdb store killed mid-write', () => {
         });
         await exited;
         expect(acked.size, stderr).toBeGreaterThanOrEqual(killedAfter);
+        const generationAtKill = Math.max(...(await journalGenerations(dataDir)));
+        if (round > 0)
+          expect(generationAtKill, 'compactions while writing').toBeGreaterThan(generationAtStart);
 
-        // The document on disk parses (no torn file), and the store opens on it.
-        JSON.parse(await readFile(join(dataDir, HOT_DOCUMENT), 'utf8'));
+        // The files on disk read (no torn snapshot, no broken journal line), and the store opens on them.
+        readLowdbState(dataDir);
         const store = await createLowdbConversationStore({ dataDir });
         const texts = new Set<string>();
         for (const record of await store.listLive()) for (const turn of record.turns) texts.add(turn.text);

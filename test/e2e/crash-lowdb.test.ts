@@ -12,12 +12,11 @@
  * The moments are drawn from a seeded generator; the seed is printed, and TICKETZERO_CRASH_SEED replays a run.
  * TICKETZERO_CRASH_KILLS sets the number of kills (default 8: well under a minute in CI).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLowdbConversationStore, HOT_DOCUMENT } from '../../src/adapters/store/lowdb-store.js';
-import type { HotSnapshot } from '../../src/adapters/store/hot-state.js';
+import { createLowdbConversationStore, readLowdbState } from '../../src/adapters/store/lowdb-store.js';
 import type { ConversationRecord } from '../../src/ports/conversation-store.js';
 import { startLocalStack, TEAMS_USERS, type LocalStack } from '../../src/sandboxes/local-stack.js';
 import { freePort, spawnBot, type BotProcess } from './support/bot-process.js';
@@ -55,10 +54,10 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** The ticket's record as the last completed write left it in the hot document (null when absent). */
+/** The ticket's record as the store's files hold it (snapshot and journal; null when absent). */
 function hotRecord(ticketId: number): ConversationRecord | null {
   try {
-    const doc = JSON.parse(readFileSync(join(dataDir, HOT_DOCUMENT), 'utf8')) as HotSnapshot;
+    const doc = readLowdbState(dataDir);
     return doc.tickets[String(ticketId)]?.record ?? null;
   } catch {
     return null;
@@ -67,7 +66,7 @@ function hotRecord(ticketId: number): ConversationRecord | null {
 
 function hotOutbox(): string {
   try {
-    const doc = JSON.parse(readFileSync(join(dataDir, HOT_DOCUMENT), 'utf8')) as HotSnapshot;
+    const doc = readLowdbState(dataDir);
     return JSON.stringify(doc.outbox.map(({ comment: _c, ...entry }) => entry));
   } catch {
     return 'unreadable';
@@ -76,7 +75,7 @@ function hotOutbox(): string {
 
 function hotOutboxDepth(): number {
   try {
-    return (JSON.parse(readFileSync(join(dataDir, HOT_DOCUMENT), 'utf8')) as HotSnapshot).outbox.length;
+    return readLowdbState(dataDir).outbox.length;
   } catch {
     return -1;
   }

@@ -4,7 +4,8 @@
  * either the old document or the new one, never a torn file.
  *
  * lowdb's own JSONFile (steno) also writes through a temporary file and a rename, but does not fsync and
- * pretty-prints; this adapter keeps lowdb's Adapter shape and adds what durability needs.
+ * pretty-prints; this adapter keeps lowdb's Adapter shape and adds what durability needs. `serialize` lets the
+ * owner of the data produce the JSON text faster than JSON.stringify (the lowdb store reuses cached parts).
  */
 import { open, readFile, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -16,7 +17,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
 
   constructor(
     readonly file: string,
-    private readonly options: { fsync: boolean } = { fsync: true },
+    private readonly options: { fsync: boolean; serialize?: (data: T) => string } = { fsync: true },
   ) {
     this.tempFile = join(dirname(file), `.${basename(file)}.tmp`);
   }
@@ -38,7 +39,7 @@ export class DurableJsonFile<T> implements Adapter<T> {
 
   /** Serialises synchronously (the caller may change the data right after calling), then writes. */
   async write(data: T): Promise<void> {
-    await this.writeText(JSON.stringify(data));
+    await this.writeText(this.options.serialize ? this.options.serialize(data) : JSON.stringify(data));
   }
 
   /** Bytes of the last document written (for the write-cost benchmark). */

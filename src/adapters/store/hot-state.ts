@@ -26,6 +26,8 @@ export interface HotTicket {
 /** The persisted form of the hot state (the lowdb document). */
 export interface HotSnapshot {
   format: 1;
+  /** The lowdb store's journal generation to replay over this snapshot (absent: 1). */
+  journal?: number;
   cursors: Record<string, string>;
   claims: Record<string, TicketClaim>;
   kv: Record<string, Record<string, unknown>>;
@@ -48,9 +50,30 @@ export function copyOf<T>(value: T): T {
   return structuredClone(value);
 }
 
+/**
+ * One change to the hot state, as the lowdb store journals it. Every change sets something to a value (a ticket,
+ * an outbox entry, a cursor, a small value) or removes it, so replaying a change the state already holds leaves
+ * the state as it is: replay after a compaction that raced with appends is safe.
+ */
+export type HotChange =
+  /** The ticket's whole hot state (conversation record and last comment seq) is now this. */
+  | { t: 'ticket'; id: number; ticket: HotTicket }
+  /** The ticket left the hot state (archived). */
+  | { t: 'drop'; id: number }
+  /** The pending outbox entry is now this (queued, or an attempt failed and it is rescheduled). */
+  | { t: 'queue'; entry: OutboxEntry }
+  /** The outbox entry was delivered. */
+  | { t: 'delivered'; id: string }
+  | { t: 'cursor'; name: string; value: string }
+  | { t: 'kv'; ns: string; key: string; value: unknown };
+
 export class HotState {
   /** Incremented by every update that changed something. */
   revision = 0;
+  /** Told of every change made through the methods below (not of replayed ones); the lowdb store journals them. */
+  onChange: ((change: HotChange) => void) | null = null;
+  /** Tickets that may have become archivable since `archivable()` last looked (changed, or their outbox emptied). */
+  private readonly settling = new Set<number>();
   private readonly tickets = new Map<number, HotTicket>();
   /** Undelivered entries per ticket, in seq order. */
   private readonly outbox = new Map<number, OutboxEntry[]>();
@@ -76,6 +99,37 @@ export class HotState {
     return state;
   }
 
+  /** Replays a journaled change (the listener is not told). */
+  apply(change: HotChange): void {
+    switch (change.t) {
+      case 'ticket':
+        this.putTicket(change.id, change.ticket);
+        return;
+      case 'drop': {
+        const ticket = this.tickets.get(change.id);
+        if (!ticket) return;
+        this.unindex(change.id, ticket.record);
+        this.tickets.delete(change.id);
+        this.settling.delete(change.id);
+        return;
+      }
+      case 'queue':
+        this.enqueue(change.entry);
+        return;
+      case 'delivered':
+        this.removeEntry(change.id);
+        return;
+      case 'cursor':
+        this.cursors.set(change.name, change.value);
+        return;
+      case 'kv':
+        this.valuesOf(change.ns).set(change.key, change.value);
+        return;
+      default:
+        throw new StoreCorruptError(`unknown journal change ${JSON.stringify(change)}`);
+    }
+  }
+
   snapshot(): HotSnapshot {
     const kv: Record<string, Record<string, unknown>> = {};
     for (const [ns, values] of this.kv) kv[ns] = Object.fromEntries(values);
@@ -99,6 +153,7 @@ export class HotState {
 
   setCursor(name: string, value: string): void {
     this.cursors.set(name, value);
+    this.onChange?.({ t: 'cursor', name, value });
   }
 
   getValue<T>(namespace: string, key: string): T | null {
@@ -107,12 +162,18 @@ export class HotState {
   }
 
   setValue(namespace: string, key: string, value: unknown): void {
+    const stored = copyOf(value);
+    this.valuesOf(namespace).set(key, stored);
+    this.onChange?.({ t: 'kv', ns: namespace, key, value: stored });
+  }
+
+  private valuesOf(namespace: string): Map<string, unknown> {
     let values = this.kv.get(namespace);
     if (!values) {
       values = new Map();
       this.kv.set(namespace, values);
     }
-    values.set(key, copyOf(value));
+    return values;
   }
 
   // Claims ----------------------------------------------------------------------------------------------------
@@ -151,6 +212,7 @@ export class HotState {
   /** Brings a ticket back from the archive so it can be updated. */
   adopt(cold: ColdTicket): void {
     if (this.tickets.has(cold.ticketId)) return;
+    // Not a change: the archive holds it. If the update that follows changes nothing, it leaves again.
     this.putTicket(cold.ticketId, { record: cold.record, lastSeq: cold.lastSeq });
   }
 
@@ -194,8 +256,13 @@ export class HotState {
         lastError: null,
       };
     });
-    this.putTicket(ticketId, { record, lastSeq });
-    for (const entry of queued) this.enqueue(entry);
+    const ticket: HotTicket = { record, lastSeq };
+    this.putTicket(ticketId, ticket);
+    this.onChange?.({ t: 'ticket', id: ticketId, ticket });
+    for (const entry of queued) {
+      this.enqueue(entry);
+      this.onChange?.({ t: 'queue', entry });
+    }
     this.revision += 1;
     return mutation.result;
   }
@@ -238,22 +305,37 @@ export class HotState {
     const deleted: number[] = [];
     for (const [id, { record }] of this.tickets) {
       if (record && !isLive(record.state) && timeOf(endedAtOf(record)) < cutoffMs) {
-        this.putTicket(id, { record: null, lastSeq: this.tickets.get(id)?.lastSeq ?? 0 });
+        const ticket: HotTicket = { record: null, lastSeq: this.tickets.get(id)?.lastSeq ?? 0 };
+        this.putTicket(id, ticket);
+        this.onChange?.({ t: 'ticket', id, ticket });
         deleted.push(id);
       }
     }
     return deleted;
   }
 
-  /** Tickets the hot state no longer needs: not live and with no comment waiting for delivery. */
+  /**
+   * Tickets the hot state no longer needs: not live and with no comment waiting for delivery. Looks only at
+   * tickets that changed or whose outbox emptied since the last call (every ticket after a load), so the cost
+   * follows the changes, not the number of live conversations.
+   */
   archivable(): ColdTicket[] {
     const cold: ColdTicket[] = [];
-    for (const [ticketId, { record, lastSeq }] of this.tickets) {
+    for (const ticketId of this.settling) {
+      const ticket = this.tickets.get(ticketId);
+      if (!ticket) continue;
+      const { record, lastSeq } = ticket;
       if ((record === null || !isLive(record.state)) && !this.outbox.has(ticketId)) {
         cold.push({ ticketId, record, lastSeq });
       }
     }
+    this.settling.clear();
     return cold;
+  }
+
+  /** Looks at these tickets again on the next `archivable()` (their archiving failed). */
+  reconsider(ticketIds: readonly number[]): void {
+    for (const id of ticketIds) this.settling.add(id);
   }
 
   /** Drops a ticket that was archived, unless it changed since (then the hot copy stays and wins). */
@@ -263,6 +345,7 @@ export class HotState {
     if (this.outbox.has(cold.ticketId)) return false;
     this.unindex(cold.ticketId, ticket.record);
     this.tickets.delete(cold.ticketId);
+    this.onChange?.({ t: 'drop', id: cold.ticketId });
     return true;
   }
 
@@ -303,14 +386,8 @@ export class HotState {
 
   /** Removes a delivered entry; false when it was not pending (already delivered, or unknown). */
   markDelivered(entryId: string): boolean {
-    const entry = this.entries.get(entryId);
-    if (!entry) return false;
-    this.entries.delete(entryId);
-    this.leases.delete(entryId);
-    const queue = this.outbox.get(entry.ticketId) ?? [];
-    const rest = queue.filter((e) => e.id !== entryId);
-    if (rest.length === 0) this.outbox.delete(entry.ticketId);
-    else this.outbox.set(entry.ticketId, rest);
+    if (!this.removeEntry(entryId)) return false;
+    this.onChange?.({ t: 'delivered', id: entryId });
     return true;
   }
 
@@ -321,6 +398,7 @@ export class HotState {
     entry.lastError = error;
     entry.nextAttemptAt = nextAttemptAt;
     this.leases.delete(entryId);
+    this.onChange?.({ t: 'queue', entry: { ...entry } });
     return true;
   }
 
@@ -338,6 +416,7 @@ export class HotState {
     const previous = this.tickets.get(ticketId);
     if (previous) this.unindex(ticketId, previous.record);
     this.tickets.set(ticketId, ticket);
+    this.settling.add(ticketId);
     const record = ticket.record;
     if (!record || !isLive(record.state)) return;
     if (record.user) {
@@ -364,14 +443,34 @@ export class HotState {
     }
   }
 
+  /** Adds a pending entry, or replaces the pending entry with the same id. */
   private enqueue(entry: OutboxEntry): void {
     let queue = this.outbox.get(entry.ticketId);
     if (!queue) {
       queue = [];
       this.outbox.set(entry.ticketId, queue);
     }
-    queue.push(entry);
-    queue.sort((a, b) => a.seq - b.seq);
+    const at = this.entries.has(entry.id) ? queue.findIndex((e) => e.id === entry.id) : -1;
+    if (at === -1) {
+      queue.push(entry);
+      if (queue.length > 1 && queue[queue.length - 2]!.seq > entry.seq) queue.sort((a, b) => a.seq - b.seq);
+    } else {
+      queue[at] = entry;
+    }
     this.entries.set(entry.id, entry);
+  }
+
+  private removeEntry(entryId: string): boolean {
+    const entry = this.entries.get(entryId);
+    if (!entry) return false;
+    this.entries.delete(entryId);
+    this.leases.delete(entryId);
+    const queue = this.outbox.get(entry.ticketId) ?? [];
+    const rest = queue.filter((e) => e.id !== entryId);
+    if (rest.length === 0) {
+      this.outbox.delete(entry.ticketId);
+      this.settling.add(entry.ticketId);
+    } else this.outbox.set(entry.ticketId, rest);
+    return true;
   }
 }

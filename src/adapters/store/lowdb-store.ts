@@ -1,21 +1,27 @@
 /**
- * The embedded ConversationStore (the default): one lowdb JSON document under the data directory holding the
- * live work — live conversations, comments not yet delivered, cursors, small values — plus an append-only
- * archive of ended conversations (conversation-archive.ts) and an append-only log of ticket claims
- * (claims-log.ts).
+ * The embedded ConversationStore (the default), in files under the data directory:
+ * - the live work — live conversations, comments not yet delivered, cursors, small values — as a lowdb JSON
+ *   document (`ticketzero.json`, the snapshot) plus a journal of every change since it (store-journal.ts);
+ * - an append-only archive of ended conversations (conversation-archive.ts);
+ * - an append-only log of ticket claims (claims-log.ts).
  *
  * Durability: every change is applied in memory (atomically: the change function is synchronous) and the
- * promise of the call that made it resolves only once a document containing it has been written atomically
- * (temporary file, fsync, rename). Group commit: the changes made while one write is in flight are written
- * together by the next, so many updates share one file write and throughput does not depend on the disk's
- * fsync rate. Conversations that ended with nothing left to deliver move to the archive in the same write
- * cycle, so a turn writes an amount bounded by the live work, not by the number of tickets ever seen.
+ * promise of the call that made it resolves only once a journal append holding it has been fdatasynced.
+ * Group commit: the changes made while one append is in flight are appended together by the next, one write and
+ * one fdatasync for all of them. A turn therefore writes the conversation it changed and its outbox entries, an
+ * amount independent of how many conversations are live or were ever stored. When the journal has grown past
+ * a threshold (and twice the last snapshot), the store compacts: it starts the next journal generation and writes
+ * a new snapshot atomically (temporary file, fsync, rename, directory fsync) in the background, then deletes the
+ * old generation; the cost is amortised over the changes that filled the journal. Opening reads the snapshot
+ * with lowdb and replays the journal over it. Conversations that ended with nothing left to deliver move to the
+ * archive before the batch that records their leaving.
  *
  * One process owns a data directory at a time (a lock file names it); use PostgreSQL for several instances.
  * Because of that, every comment still pending when the store opens is due at once: whatever the previous
  * process had scheduled (a lease over an attempt in flight, a backoff) ended with it. The outbox reads an entry
  * that was attempted before back from Atera before posting it, so this never doubles a comment.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
@@ -31,7 +37,9 @@ import { newestEnded, timeOf } from './conversation-record-fields.js';
 import { ClaimsLog } from './claims-log.js';
 import { ConversationArchive } from './conversation-archive.js';
 import { DurableJsonFile } from './durable-json-file.js';
-import { copyOf, emptySnapshot, HotState, type HotSnapshot } from './hot-state.js';
+import { copyOf, emptySnapshot, HotState, type HotChange, type HotSnapshot } from './hot-state.js';
+import { HotStateJson } from './hot-state-json.js';
+import { journalFileName, journalGeneration, parseJournal, StoreJournal } from './store-journal.js';
 import { asStoreError, StoreClosedError, StoreError } from './store-errors.js';
 
 export interface LowdbStoreOptions {
@@ -41,18 +49,28 @@ export interface LowdbStoreOptions {
   log?: Log;
   /** fsync files and the directory on every write (default true). Off only for throwaway benchmarks. */
   fsync?: boolean;
+  /**
+   * Compact (write a new snapshot, start a new journal) once the journal holds more than this many bytes and
+   * more than twice the last snapshot (default 4 MiB).
+   */
+  compactAfterBytes?: number;
 }
 
 export const HOT_DOCUMENT = 'ticketzero.json';
 const LOCK_FILE = 'ticketzero.lock';
 const CLAIMS_FILE = 'claims.jsonl';
 const DAY_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_COMPACT_AFTER_BYTES = 4 * 1024 * 1024;
 
 export interface LowdbStoreStats {
-  /** Document writes since open. */
-  writes: number;
-  /** Bytes written to the hot document since open. */
-  documentBytes: number;
+  /** Journal appends (group commits) since open. */
+  journalWrites: number;
+  /** Bytes appended to the journal since open. */
+  journalBytes: number;
+  /** Snapshots written since open. */
+  compactions: number;
+  /** Bytes of snapshots written since open. */
+  snapshotBytes: number;
   /** Tickets in the archive. */
   archived: number;
 }
@@ -72,16 +90,25 @@ export async function createLowdbConversationStore(
   const lockPath = join(options.dataDir, LOCK_FILE);
   await takeDirectoryLock(lockPath);
   try {
-    const file = new DurableJsonFile<HotSnapshot>(join(options.dataDir, HOT_DOCUMENT), { fsync });
+    const json = new HotStateJson();
+    const file = new DurableJsonFile<HotSnapshot>(join(options.dataDir, HOT_DOCUMENT), {
+      fsync,
+      serialize: (data) => json.snapshot(data),
+    });
     const db = new Low<HotSnapshot>(file, emptySnapshot());
     await db.read();
     const state = HotState.fromSnapshot(db.data);
+    const journal = await StoreJournal.open(options.dataDir, db.data.journal ?? 1, { fsync, log }, (change) =>
+      state.apply(change),
+    );
     // The previous owner of the directory is gone: its leases (an attempt in flight when it was killed) end now.
     const released = state.dueNow(new Date().toISOString());
     if (released > 0) log.info({ released }, 'pending comments due again after a restart');
     const archive = await ConversationArchive.open(join(options.dataDir, 'archive'), { fsync, log });
     const claims = await ClaimsLog.open(join(options.dataDir, CLAIMS_FILE), { fsync, log });
-    const store = new LowdbStore(db, file, state, archive, claims, lockPath, log);
+    const store = new LowdbStore(db, file, state, journal, json, archive, claims, lockPath, log, {
+      compactAfterBytes: options.compactAfterBytes ?? DEFAULT_COMPACT_AFTER_BYTES,
+    });
     if (options.archiveRetentionDays !== undefined) {
       const cutoff = new Date(Date.now() - options.archiveRetentionDays * DAY_MS).toISOString();
       const deleted = await store.deleteEndedBefore(cutoff);
@@ -92,6 +119,44 @@ export async function createLowdbConversationStore(
   } catch (error) {
     await unlink(lockPath).catch(() => undefined);
     throw asStoreError(`cannot open the store in ${options.dataDir}`, error);
+  }
+}
+
+/**
+ * The live work as the files of `dataDir` hold it now (the snapshot with every complete journal line replayed),
+ * read synchronously, without taking the lock or changing a file: for tools and tests that watch a running store
+ * from outside. Retries when a compaction replaced the files while they were read.
+ */
+export function readLowdbState(dataDir: string): HotSnapshot {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const document = readFileIfPresent(join(dataDir, HOT_DOCUMENT));
+      const snapshot = document ? (JSON.parse(document.toString('utf8')) as HotSnapshot) : emptySnapshot();
+      const state = HotState.fromSnapshot(snapshot);
+      const from = snapshot.journal ?? 1;
+      const generations = readdirSync(dataDir)
+        .map((file) => journalGeneration(file))
+        .filter((g): g is number => g !== null && g >= from)
+        .sort((a, b) => a - b);
+      for (const generation of generations) {
+        const file = journalFileName(generation);
+        const { changes } = parseJournal(readFileSync(join(dataDir, file)), file);
+        for (const change of changes) state.apply(change);
+      }
+      return state.snapshot();
+    } catch (error) {
+      const vanished = (error as NodeJS.ErrnoException).code === 'ENOENT';
+      if (!vanished || attempt >= 5) throw asStoreError(`cannot read the store in ${dataDir}`, error);
+    }
+  }
+}
+
+function readFileIfPresent(path: string): Buffer | null {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
   }
 }
 
@@ -112,25 +177,40 @@ function deferred(): Deferred {
 }
 
 class LowdbStore implements LowdbConversationStore {
-  /** Waiters for the next write, which has not started yet. */
+  /** Waiters for the next journal append, which has not started yet. */
   private next: Deferred | null = null;
   private writing = false;
   private closed = false;
-  private writes = 0;
-  private documentBytes = 0;
+  /** Journal lines of changes made since the last append started. */
+  private lines: string[] = [];
+  /** The running write loop. */
+  private loop: Promise<void> = Promise.resolve();
+  /** The snapshot being written, if any. */
+  private compaction: Promise<void> | null = null;
+  /** Compact at the end of the next write cycle whatever the journal's size (on close). */
+  private compactRequested = false;
+  private lastSnapshotBytes = 0;
+  private readonly counters = { journalWrites: 0, journalBytes: 0, compactions: 0, snapshotBytes: 0 };
 
   constructor(
     private readonly db: Low<HotSnapshot>,
     private readonly file: DurableJsonFile<HotSnapshot>,
     private readonly state: HotState,
+    private readonly journal: StoreJournal,
+    private readonly json: HotStateJson,
     private readonly archive: ConversationArchive,
     private readonly claims: ClaimsLog,
     private readonly lockPath: string,
     private readonly log: Log,
-  ) {}
+    private readonly options: { compactAfterBytes: number },
+  ) {
+    state.onChange = (change: HotChange) => {
+      this.lines.push(`${json.changeLine(change)}\n`);
+    };
+  }
 
   stats(): LowdbStoreStats {
-    return { writes: this.writes, documentBytes: this.documentBytes, archived: this.archive.size };
+    return { ...this.counters, archived: this.archive.size };
   }
 
   async getCursor(name: string): Promise<string | null> {
@@ -233,9 +313,18 @@ class LowdbStore implements LowdbConversationStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.next || this.writing) await this.persist().catch(() => undefined);
+    await this.settle();
+    // A clean stop leaves one snapshot and an empty journal: the next open reads no journal, and superseded
+    // lines (old transcript versions, under a key since rotated out) leave the disk.
+    if (this.journal.bytes > 0) {
+      this.compactRequested = true;
+      await this.settle();
+    }
     await this.claims.settled().catch(() => undefined);
     this.closed = true;
+    await this.journal.close().catch((error: unknown) => {
+      this.log.warn({ err: error }, 'journal not closed');
+    });
     await unlink(this.lockPath).catch((error: unknown) => {
       this.log.warn({ err: error }, 'store lock file not removed');
     });
@@ -249,10 +338,17 @@ class LowdbStore implements LowdbConversationStore {
       this.next = deferred();
       if (!this.writing) {
         this.writing = true;
-        setImmediate(() => void this.writeLoop());
+        this.loop = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.writeLoop());
       }
     }
     return this.next.promise;
+  }
+
+  /** Appends what is pending and waits for the write loop and any compaction to finish. */
+  private async settle(): Promise<void> {
+    await this.persist().catch(() => undefined);
+    await this.loop;
+    await this.compaction;
   }
 
   private async writeLoop(): Promise<void> {
@@ -264,23 +360,76 @@ class LowdbStore implements LowdbConversationStore {
         batch.resolve();
       } catch (error) {
         this.log.error({ err: error }, 'store write failed');
-        batch.reject(asStoreError('the store could not write its document', error));
+        batch.reject(asStoreError('the store could not write its journal', error));
+      }
+      if (this.shouldCompact()) {
+        try {
+          await this.startCompaction();
+        } catch (error) {
+          this.log.error({ err: error }, 'store compaction failed to start');
+        }
       }
     }
     this.writing = false;
   }
 
+  /** Archives what may leave the hot state, then appends every change made so far in one write and fdatasync. */
   private async writeOnce(): Promise<void> {
-    // Ended tickets with nothing left to deliver go to the archive before the document that no longer holds them.
+    // Ended tickets with nothing left to deliver go to the archive before the journal records that they left.
     const leaving = this.state.archivable();
     if (leaving.length > 0) {
-      await this.archive.append(leaving, new Date());
+      try {
+        await this.archive.append(leaving, new Date());
+      } catch (error) {
+        this.state.reconsider(leaving.map((cold) => cold.ticketId));
+        throw error;
+      }
       for (const cold of leaving) this.state.release(cold);
     }
-    this.db.data = this.state.snapshot();
-    await this.db.write();
-    this.writes += 1;
-    this.documentBytes += this.file.lastWriteBytes;
+    const lines = this.lines;
+    this.lines = [];
+    if (lines.length === 0) return;
+    const bytes = await this.journal.append(lines.join(''));
+    this.counters.journalWrites += 1;
+    this.counters.journalBytes += bytes;
+  }
+
+  private shouldCompact(): boolean {
+    if (this.compaction !== null || this.journal.bytes === 0) return false;
+    return (
+      this.compactRequested ||
+      this.journal.bytes > Math.max(this.options.compactAfterBytes, 2 * this.lastSnapshotBytes)
+    );
+  }
+
+  /**
+   * Starts the next journal generation, then writes a snapshot of the state (which holds every change appended
+   * to the older generations) naming it, in the background; the older generations go once it is durable.
+   */
+  private async startCompaction(): Promise<void> {
+    this.compactRequested = false;
+    const generation = await this.journal.rotate();
+    this.db.data = { ...this.state.snapshot(), journal: generation };
+    const started = performance.now();
+    this.compaction = this.db
+      .write()
+      .then(async () => {
+        this.counters.compactions += 1;
+        this.counters.snapshotBytes += this.file.lastWriteBytes;
+        this.lastSnapshotBytes = this.file.lastWriteBytes;
+        await this.journal.removeBefore(generation);
+        this.log.debug(
+          { generation, bytes: this.file.lastWriteBytes, ms: Math.round(performance.now() - started) },
+          'store compacted',
+        );
+      })
+      .catch((error: unknown) => {
+        // The older generations stay and are replayed on open; the next compaction tries again.
+        this.log.error({ err: error, generation }, 'store compaction failed');
+      })
+      .finally(() => {
+        this.compaction = null;
+      });
   }
 
   private open(): HotState {
