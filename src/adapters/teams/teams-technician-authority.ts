@@ -50,7 +50,20 @@ export function createTeamsTechnicianAuthority(deps: TechnicianAuthorityDeps): T
   return {
     async isTechnician(who: TechnicianIdentity, said: { teamId: string | null }) {
       if (!who.userId) return false;
-      const where = (await deps.location()) ?? (said.teamId ? await deps.candidateTeam(said.teamId) : null);
+      const known = await deps.location();
+      if (known && said.teamId) {
+        // Ticket details are for the technicians' team: a command said in another team's channel is refused,
+        // even from a technician, so nothing about a ticket is posted where non-technicians read it.
+        const saidTeam = (await deps.candidateTeam(said.teamId))?.teamId ?? said.teamId;
+        if (saidTeam !== known.teamId) {
+          deps.log.info(
+            { userId: who.userId, teamId: said.teamId },
+            'command refused outside the technicians’ team',
+          );
+          return false;
+        }
+      }
+      const where = known ?? (said.teamId ? await deps.candidateTeam(said.teamId) : null);
       if (where) {
         const sameTenant = !where.tenantId || !who.tenantId || where.tenantId === who.tenantId;
         if (

@@ -46,8 +46,15 @@ function authority(
 describe('who counts as a technician', () => {
   it('a member of the technicians’ team, asked of the connector by Entra object id', async () => {
     const { subject, lookups } = authority({ members: ['aad-adele'] });
-    expect(await subject.isTechnician(who('aad-adele'), { teamId: '19:elsewhere' })).toBe(true);
+    expect(await subject.isTechnician(who('aad-adele'), { teamId: '19:tech' })).toBe(true);
+    expect(await subject.isTechnician(who('aad-adele'), { teamId: null })).toBe(true);
     expect(lookups).toEqual(['19:tech/aad-adele']);
+  });
+
+  it('not a technician speaking in another team’s channel, where non-technicians would read the answer', async () => {
+    const { subject, lookups } = authority({ members: ['aad-adele'], group: ['aad-adele'] });
+    expect(await subject.isTechnician(who('aad-adele'), { teamId: '19:elsewhere' })).toBe(false);
+    expect(lookups).toEqual([]);
   });
 
   it('a member of the technicians’ Entra group, in their own tenant', async () => {
