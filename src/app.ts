@@ -172,6 +172,9 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
       linkAllowList: config.security.linkAllowList,
       forbiddenInAnswers: secretsOf(config),
       userMessagesPerMinute: config.security.userMessagesPerMinute,
+      instanceId,
+      answerLeaseMs: config.ai.totalTimeoutMs * Math.max(1, providers.length) + 30_000,
+      exclusiveStore: config.store.kind === 'lowdb',
       ownTechnician: {
         ...(config.atera.technicianId !== undefined ? { contactId: config.atera.technicianId } : {}),
         ...(config.atera.technicianEmail ? { email: config.atera.technicianEmail } : {}),

@@ -70,6 +70,15 @@ export interface EngineSettings extends LimitSettings {
   userMessagesPerMinute: number;
   /** The Atera technician TicketZero writes as; a ticket reassigned to anyone else ends the AI conversation. */
   ownTechnician: { contactId?: number; email?: string };
+  /** This instance's name, for answer leases (several instances on one store). */
+  instanceId?: string;
+  /** How long an instance may take to answer a user message before another one answers it (ms). */
+  answerLeaseMs?: number;
+  /**
+   * The store belongs to this process alone (lowdb): whatever a previous process left unanswered is answered at
+   * once after a restart, without waiting for its lease to run out.
+   */
+  exclusiveStore?: boolean;
 }
 
 export interface EngineDeps {
@@ -371,6 +380,17 @@ class Engine implements ConversationEngine {
     if (!record || !isLive(record.state) || !record.chatConversationId) return;
     const log = this.log.child({ ticketId, conversationId: record.chatConversationId });
     if (record.turns.some((t) => t.inboundId === message.activityId)) {
+      // A redelivery (the first delivery failed, perhaps with the instance that took it). If that message is
+      // still unanswered and no live instance is answering it, answer it now.
+      const last = record.turns.filter((t) => t.role === 'user').at(-1);
+      if (record.state === 'active' && record.awaitingAnswer && last?.inboundId === message.activityId) {
+        const leased = await this.takeAnswerLease(ticketId);
+        if (leased) {
+          log.info({ activityId: message.activityId }, 'answering a redelivered, unanswered message');
+          await this.answer(leased, { inTurn: true });
+          return;
+        }
+      }
       log.info({ activityId: message.activityId }, 'duplicate delivery ignored');
       return;
     }
@@ -477,6 +497,7 @@ class Engine implements ConversationEngine {
         rounds,
         turns: [...current.turns, turn],
         awaitingAnswer: options.countsAsRound,
+        answerLease: options.countsAsRound ? this.lease() : (current.answerLease ?? null),
       };
       return {
         conversation: next,
@@ -582,8 +603,11 @@ class Engine implements ConversationEngine {
     const notice = limitReached ? null : limitNotice(projected, nowDate, settings);
     const finalText = notice ? `${guarded.text}\n\n${notice}` : guarded.text;
     await writer.finish(finalText);
+    // The answer that asks "is it fixed?" and the wait for that confirmation are one write, so a crash between
+    // them cannot make the user confirm twice.
     const saved = await this.recordAssistantTurn(record.ticketId, finalText, result.provider, {
       category: reply.category,
+      awaitConfirmation: reply.outcome === 'resolved_pending_confirmation',
     });
     this.deps.observer?.turnAnswered?.({
       ticketId: record.ticketId,
@@ -617,7 +641,7 @@ class Engine implements ConversationEngine {
     ticketId: number,
     text: string,
     provider: string | null,
-    options: { category?: string | null; extraComments?: NewComment[] },
+    options: { category?: string | null; extraComments?: NewComment[]; awaitConfirmation?: boolean },
   ): Promise<ConversationRecord | null> {
     const at = this.now();
     return this.write(ticketId, (current) => {
@@ -632,7 +656,10 @@ class Engine implements ConversationEngine {
       const next: ConversationRecord = {
         ...current,
         turns: [...current.turns, turn],
+        state:
+          options.awaitConfirmation && current.state === 'active' ? 'awaiting_confirmation' : current.state,
         awaitingAnswer: false,
+        answerLease: null,
         lastProvider: provider ?? current.lastProvider,
         category: options.category ?? current.category,
       };
@@ -653,9 +680,8 @@ class Engine implements ConversationEngine {
     });
   }
 
-  private async askForConfirmation(record: ConversationRecord): Promise<void> {
-    const updated = await this.setState(record.ticketId, 'active', 'awaiting_confirmation');
-    if (!updated?.chatConversationId) return;
+  private async askForConfirmation(updated: ConversationRecord): Promise<void> {
+    if (updated.state !== 'awaiting_confirmation' || !updated.chatConversationId) return;
     await this.deps.chat.send(updated.chatConversationId, {
       kind: 'card',
       card: {
@@ -1315,6 +1341,17 @@ class Engine implements ConversationEngine {
           await this.locks.run(record.ticketId, () => this.continueIntake(record.ticketId));
         } else if (
           record.state === 'active' &&
+          record.awaitingAnswer &&
+          record.answerLease &&
+          Date.parse(record.answerLease.until) <= now.getTime()
+        ) {
+          // The instance that took this message died (or failed) before answering it: answer it here.
+          await this.locks.run(record.ticketId, async () => {
+            const leased = await this.takeAnswerLease(record.ticketId);
+            if (leased) await this.answer(leased, { inTurn: false });
+          });
+        } else if (
+          record.state === 'active' &&
           !record.turns.some((t) => t.role === 'assistant') &&
           now.getTime() - Date.parse(record.updatedAt) >= INTAKE_RETRY_MS
         ) {
@@ -1358,7 +1395,8 @@ class Engine implements ConversationEngine {
           } else if (fresh.state === 'active' && !fresh.turns.some((t) => t.role === 'assistant')) {
             await this.openConversation(fresh);
           } else if (fresh.state === 'active' && fresh.awaitingAnswer) {
-            await this.answer(fresh, { inTurn: false });
+            const leased = await this.takeAnswerLease(fresh.ticketId);
+            if (leased) await this.answer(leased, { inTurn: false });
           }
         });
       } catch (error) {
@@ -1510,6 +1548,26 @@ class Engine implements ConversationEngine {
       if (!c || c.state !== from) return { result: null };
       const next: ConversationRecord = { ...c, state: to };
       return { conversation: next, ...(comment ? { comments: [comment] } : {}), result: next };
+    });
+  }
+
+  private lease(): { by: string; until: string } {
+    const until = new Date(this.clock().getTime() + (this.deps.settings.answerLeaseMs ?? 120_000));
+    return { by: this.deps.settings.instanceId ?? 'engine', until: until.toISOString() };
+  }
+
+  /** Takes the right to answer the last user message, unless another live instance holds it. */
+  private async takeAnswerLease(ticketId: number): Promise<ConversationRecord | null> {
+    const now = this.clock().getTime();
+    const me = this.deps.settings.instanceId ?? 'engine';
+    const exclusive = this.deps.settings.exclusiveStore ?? true;
+    return this.write(ticketId, (c) => {
+      if (!c || c.state !== 'active' || !c.awaitingAnswer) return { result: null };
+      const held = c.answerLease;
+      const free = exclusive || !held || held.by === me || Date.parse(held.until) <= now;
+      if (!free) return { result: null };
+      const next: ConversationRecord = { ...c, answerLease: this.lease() };
+      return { conversation: next, result: next };
     });
   }
 

@@ -92,6 +92,11 @@ export interface ConversationRecord {
   /** The issue category the AI gave the ticket (for reporting). */
   category: string | null;
   lastProvider: string | null;
+  /**
+   * Which instance is answering the last user message, and until when (several instances on one store): another
+   * instance answers it only once the lease has run out, so a message is neither dropped nor answered twice.
+   */
+  answerLease?: { by: string; until: string } | null;
   /** A change to the Atera ticket decided but not yet applied (applied and cleared by the engine's tick). */
   pendingTicketChange?: TicketChange | null;
   updatedAt: string;

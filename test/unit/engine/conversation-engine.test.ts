@@ -333,3 +333,61 @@ describe('a streamed answer', () => {
     expect(answer.startsWith(streamed)).toBe(true);
   });
 });
+
+describe('several instances on one store', () => {
+  it('answer a message whose instance died before answering, once its lease ran out — not before', async () => {
+    const h = createHarness({ settings: { exclusiveStore: false, instanceId: 'b', answerLeaseMs: 60_000 } });
+    await h.engine.startTicket(makeTicket({ id: 95 }));
+    // Instance "a" recorded the user's message, then died before the model answered.
+    await h.store.update(95, (c) => ({
+      conversation: {
+        ...c!,
+        rounds: 1,
+        awaitingAnswer: true,
+        answerLease: { by: 'a', until: new Date(h.clock.now().getTime() + 60_000).toISOString() },
+        turns: [
+          ...c!.turns,
+          {
+            seq: c!.turns.length + 1,
+            role: 'user',
+            text: 'Still broken',
+            at: c!.createdAt,
+            inboundId: 'act-lost',
+          },
+        ],
+      },
+      result: undefined,
+    }));
+    h.model.push(continueAnswer('Let’s try the web version of Outlook.'));
+    await h.say('Still broken', { activityId: 'act-lost' }); // Teams redelivers to instance "b"
+    expect((await h.store.getConversation(95))?.awaitingAnswer).toBe(true); // "a" may still be answering
+
+    h.clock.advanceMinutes(2);
+    await h.say('Still broken', { activityId: 'act-lost' });
+    const record = await h.store.getConversation(95);
+    expect(record?.awaitingAnswer).toBe(false);
+    expect(h.chat.texts().at(-1)).toBe('Let’s try the web version of Outlook.');
+    expect(record?.turns.filter((t) => t.role === 'assistant')).toHaveLength(2);
+  });
+
+  it('answer it from the tick when nobody redelivers it', async () => {
+    const h = createHarness({ settings: { exclusiveStore: false, instanceId: 'b', answerLeaseMs: 60_000 } });
+    await h.engine.startTicket(makeTicket({ id: 96 }));
+    await h.store.update(96, (c) => ({
+      conversation: {
+        ...c!,
+        rounds: 1,
+        awaitingAnswer: true,
+        answerLease: { by: 'a', until: new Date(h.clock.now().getTime() + 60_000).toISOString() },
+        turns: [...c!.turns, { seq: c!.turns.length + 1, role: 'user', text: 'Hello?', at: c!.createdAt }],
+      },
+      result: undefined,
+    }));
+    h.model.push(continueAnswer('Sorry for the wait.'));
+    await h.engine.tick();
+    expect((await h.store.getConversation(96))?.awaitingAnswer).toBe(true);
+    h.clock.advanceMinutes(2);
+    await h.engine.tick();
+    expect(h.chat.texts().at(-1)).toBe('Sorry for the wait.');
+  });
+});
