@@ -4,6 +4,8 @@
  * page, no console or CSP errors — and the screenshot in docs/dashboard.png that the README shows.
  */
 import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +19,10 @@ import { MINUTES_SAVED_PER_TICKET, startDashboardServer } from '../unit/ops/supp
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 const TOKEN = 'dashboard-token-for-the-browser-test';
-const SCREENSHOT = fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url));
+// UPDATE_SCREENSHOTS=1 refreshes the picture the README shows; otherwise it goes to the temp folder.
+const SCREENSHOT = process.env.UPDATE_SCREENSHOTS
+  ? fileURLToPath(new URL('../../docs/dashboard.png', import.meta.url))
+  : join(tmpdir(), `ticketzero-dashboard-${process.pid}.png`);
 
 let store: ConversationStore;
 let server: ListeningServer;

@@ -111,7 +111,10 @@ describe.skipIf(!hasChromium)('npm start with the Agents Playground (browser)', 
       .getByText(/Thanks for checking/)
       .first()
       .waitFor({ timeout: 20_000 });
-    await page.screenshot({ path: 'docs/playground.png' });
+    // UPDATE_SCREENSHOTS=1 refreshes the picture the README shows; otherwise it goes to the temp folder.
+    await page.screenshot({
+      path: process.env.UPDATE_SCREENSHOTS ? 'docs/playground.png' : join(dataDir, 'playground.png'),
+    });
 
     child.stdin.write(`comments ${ticketId}\n`);
     const comment = await waitForOutput(/Alex Wilber \(end user, via Teams\) — round 1:\s+(.*)/);
