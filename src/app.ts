@@ -32,7 +32,7 @@ import { createReadinessChecks } from './ops/readiness.js';
 import { createLogger, type Logger } from './logging/logger.js';
 import { withConversationRateLimit } from './security/conversation-rate-limit.js';
 import { createRetentionJob } from './security/retention-job.js';
-import { logSecretsOf } from './security/secret-values.js';
+import { logSecretsOf, tenantSecretValues } from './security/secret-values.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import type { ConversationStore } from './ports/conversation-store.js';
 import type { Ticket, TicketFeed } from './ports/ticket-desk.js';
@@ -67,9 +67,11 @@ export interface TicketZero {
 }
 
 export async function createTicketZero(config: Config, options: TicketZeroOptions = {}): Promise<TicketZero> {
+  const tenants = loadTenantMap(config.graph, config.bot, options.env);
+  // Every secret value, from the settings and from the tenants file: scrubbed from logs, refused in AI answers.
+  const secrets = [...new Set([...logSecretsOf(config), ...tenantSecretValues(tenants)])];
   const log =
-    options.log ??
-    createLogger({ level: config.ops.logLevel, pretty: config.ops.logPretty, secrets: logSecretsOf(config) });
+    options.log ?? createLogger({ level: config.ops.logLevel, pretty: config.ops.logPretty, secrets });
   const clock = options.clock ?? systemClock;
   const instanceId = config.store.instanceId ?? `${hostname()}:${process.pid}`;
   const metrics = createMetrics({ clock, log });
@@ -105,7 +107,6 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
     ...(config.atera.technicianEmail ? { technicianEmail: config.atera.technicianEmail } : {}),
   });
 
-  const tenants = loadTenantMap(config.graph, config.bot, options.env);
   const directory = metrics.instrumentDirectory(
     createGraphUserDirectory({ tenants, graph: config.graph, log }),
   );
@@ -170,7 +171,7 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
         ...(config.technicians.escalationPriority ? { priority: config.technicians.escalationPriority } : {}),
       },
       linkAllowList: config.security.linkAllowList,
-      forbiddenInAnswers: secretsOf(config),
+      forbiddenInAnswers: secrets,
       userMessagesPerMinute: config.security.userMessagesPerMinute,
       instanceId,
       answerLeaseMs: config.ai.totalTimeoutMs * Math.max(1, providers.length) + 30_000,
@@ -331,18 +332,4 @@ function combineObservers(...observers: EngineObserver[]): EngineObserver {
     };
   }
   return combined as EngineObserver;
-}
-
-/** Secret values that must never appear in an AI answer. */
-function secretsOf(config: Config): string[] {
-  return [
-    config.atera.apiKey,
-    config.bot.appPassword,
-    config.graph.clientSecret,
-    config.ai.azureApiKey,
-    config.ai.openaiApiKey,
-    config.atera.webhookSecret,
-    config.ops.metricsToken,
-    config.ops.dashboardToken,
-  ].filter((s): s is string => typeof s === 'string' && s.length >= 8);
 }

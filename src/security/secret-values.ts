@@ -4,6 +4,7 @@
  * error's text some other way).
  */
 import type { Config } from '../config/load-config.js';
+import type { TenantMap } from '../config/tenant-map.js';
 
 /** Shorter values are not scrubbed: they would match ordinary words. */
 export const MIN_SCRUBBED_LENGTH = 8;
@@ -30,4 +31,13 @@ export function logSecretsOf(config: Config): string[] {
   return [
     ...new Set(values.filter((v): v is string => typeof v === 'string' && v.length >= MIN_SCRUBBED_LENGTH)),
   ];
+}
+
+/** The secrets named in the tenants file (each tenant's Graph client secret and bot password). */
+export function tenantSecretValues(
+  map: Pick<TenantMap, 'tenants' | 'graphCredentials' | 'botFor'>,
+): string[] {
+  return map.tenants
+    .flatMap((tenant) => [map.graphCredentials(tenant)?.clientSecret, map.botFor(tenant)?.appPassword])
+    .filter((v): v is string => typeof v === 'string' && v.length >= MIN_SCRUBBED_LENGTH);
 }
