@@ -127,6 +127,15 @@ export interface ConversationEngine extends SupportEngine {
 }
 
 const MAX_USER_TEXT = 4000;
+/** Store key: the ticket a user was last handed over on, so later messages still reach the technician. */
+const HANDED_OVER = 'engine.handed-over';
+const HANDED_OVER_FOR_MS = 7 * 24 * 60 * 60_000;
+
+interface HandedOver {
+  ticketId: number;
+  conversationId: string;
+  at: string;
+}
 /** Thread conversation id (with its `;messageid=`) → ticket id, for commands said in a ticket's thread. */
 const THREAD_INDEX = 'engine.ticket-threads';
 const INTAKE_RETRY_MS = 30_000;
@@ -363,6 +372,7 @@ class Engine implements ConversationEngine {
     const live = await this.deps.store.findLiveByUser(message.userId);
     const talking = live.filter((c) => c.state !== 'queued' && c.chatConversationId);
     const record = talking.find((c) => c.chatConversationId === message.conversationId) ?? talking[0];
+    if (!record && live.length === 0 && (await this.addToHandedOverTicket(message))) return;
     if (!record) {
       await this.deps.chat.send(message.conversationId, {
         kind: 'text',
@@ -373,6 +383,45 @@ class Engine implements ConversationEngine {
       return;
     }
     await this.locks.run(record.ticketId, () => this.handleUserMessage(record.ticketId, message));
+  }
+
+  /**
+   * After a hand-over, the user's messages in the same chat are added to the ticket (and its thread) for the
+   * technician, for a week; the AI does not answer them. False when there is no such ticket.
+   */
+  private async addToHandedOverTicket(message: UserMessage): Promise<boolean> {
+    const handed = await this.deps.store.getValue<HandedOver>(HANDED_OVER, message.userId);
+    if (!handed || handed.conversationId !== message.conversationId) return false;
+    if (this.clock().getTime() - Date.parse(handed.at) > HANDED_OVER_FOR_MS) return false;
+    const record = await this.deps.store.getConversation(handed.ticketId);
+    if (!record || (record.state !== 'escalated' && record.state !== 'timed_out')) return false;
+    if (!this.rateLimit.allow(message.userId, this.clock().getTime())) return true;
+    const text = message.text.trim().slice(0, MAX_USER_TEXT);
+    if (!text) return false;
+    const at = message.receivedAt || this.now();
+    await this.write(record.ticketId, () => ({
+      comments: [
+        {
+          text: `${record.user?.displayName ?? 'End user'} (end user, via Teams, after the hand-over):\n${text}`,
+          visibility: this.deps.settings.commentVisibility,
+          author: 'end_user',
+          endUserId: record.ticket.endUser.id,
+          timestampUtc: at,
+          marker: `tz-${record.ticketId}-after-${message.activityId}`.slice(0, 80),
+        },
+      ],
+      result: undefined,
+    }));
+    await this.mirror(record, 'user', text);
+    await this.sendSafely(message.conversationId, {
+      kind: 'text',
+      text: `Thanks — I added this to ticket #${record.ticket.number} for the technician who is handling it.`,
+    });
+    this.log.info(
+      { ticketId: record.ticketId, conversationId: message.conversationId },
+      'message added after hand-over',
+    );
+    return true;
   }
 
   private async handleUserMessage(ticketId: number, message: UserMessage): Promise<void> {
@@ -833,6 +882,14 @@ class Engine implements ConversationEngine {
     if (!ended) return;
     const log = this.log.child({ ticketId, conversationId: ended.chatConversationId });
     log.info({ outcome: kind, reason }, 'conversation ended');
+    if (ended.user && ended.chatConversationId) {
+      // What the user writes afterwards still reaches the technician (see onUserMessage).
+      await this.deps.store.setValue<HandedOver>(HANDED_OVER, ended.user.id, {
+        ticketId,
+        conversationId: ended.chatConversationId,
+        at: now,
+      });
+    }
     await this.applyPendingChange(ended);
     if (ended.chatConversationId) {
       await this.sendSafely(ended.chatConversationId, {

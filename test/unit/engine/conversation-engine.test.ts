@@ -391,3 +391,23 @@ describe('several instances on one store', () => {
     expect(h.chat.texts().at(-1)).toBe('Sorry for the wait.');
   });
 });
+
+describe('after a hand-over', () => {
+  it('what the user writes in the same chat is added to the ticket and its thread for the technician, unanswered by the AI', async () => {
+    const h = createHarness();
+    await h.engine.startTicket(makeTicket({ id: 97 }));
+    await h.say('I want to talk to a technician please');
+    expect((await h.store.getConversation(97))?.state).toBe('escalated');
+    await drainComments(h.store, 97);
+    const modelCalls = h.model.requests.length;
+
+    await h.say('The error code on screen is 0x800CCC0E');
+    expect(await drainComments(h.store, 97)).toEqual([
+      expect.stringMatching(/after the hand-over\):\n.*0x800CCC0E/),
+    ]);
+    expect(h.model.requests.length).toBe(modelCalls);
+    expect(h.chat.texts().at(-1)).toMatch(/added this to ticket #97/);
+    const posts = h.threads.threads[0]!.posts.map((p) => p.message);
+    expect(posts.at(-1)).toMatchObject({ text: 'The error code on screen is 0x800CCC0E' });
+  });
+});
