@@ -12,7 +12,7 @@ import type {
   TicketFeed,
 } from '../../ports/ticket-desk.js';
 import type { AteraClient } from './atera-client.js';
-import type { AteraCreateCommentDto, AteraUpdateTicketDto } from './atera-dto.js';
+import type { AteraAgentDto, AteraCreateCommentDto, AteraUpdateTicketDto } from './atera-dto.js';
 import { AteraError } from './atera-error.js';
 import { textToCommentHtml } from './comment-html.js';
 import { agentBelongsTo, toDevice, toTicket, toTicketComment } from './map-atera-dto.js';
@@ -28,7 +28,11 @@ export function markerLine(marker: string): string {
   return `[TicketZero ref ${marker}]`;
 }
 
+const AGENT_CACHE_MS = 60_000;
+
 export class AteraTicketDesk implements TicketDesk, TicketFeed {
+  private readonly agentCache = new Map<number, { agents: Promise<AteraAgentDto[]>; until: number }>();
+
   constructor(
     private readonly client: AteraClient,
     private readonly settings: AteraTicketDeskSettings,
@@ -100,8 +104,23 @@ export class AteraTicketDesk implements TicketDesk, TicketFeed {
     displayName: string;
   }): Promise<Device[]> {
     if (query.customerId === null) return [];
-    const agents = await this.client.listAgents(query.customerId);
+    const agents = await this.agentsOf(query.customerId);
     return agents.filter((a) => agentBelongsTo(a, query)).map(toDevice);
+  }
+
+  /**
+   * A customer's RMM agents, shared for a minute: when many tickets of one customer arrive together (an outage),
+   * their intakes cost one Atera call, not one each.
+   */
+  private agentsOf(customerId: number): Promise<AteraAgentDto[]> {
+    const now = Date.now();
+    const hit = this.agentCache.get(customerId);
+    if (hit && hit.until > now) return hit.agents;
+    const agents = this.client.listAgents(customerId);
+    this.agentCache.set(customerId, { agents, until: now + AGENT_CACHE_MS });
+    agents.catch(() => this.agentCache.delete(customerId));
+    if (this.agentCache.size > 1000) this.agentCache.delete(this.agentCache.keys().next().value as number);
+    return agents;
   }
 }
 

@@ -125,4 +125,13 @@ describe('the Atera ticket desk', () => {
       }),
     ]);
   });
+
+  it('asks Atera once for a customer’s devices when several of its tickets arrive together', async () => {
+    sandbox.resetRequests();
+    const lookups = ['megan.bowen', 'lukas.schmidt', 'diego.siciliani'].map((name) =>
+      desk.findDevices({ customerId: 102, email: `${name}@contoso.example`, displayName: name }),
+    );
+    await Promise.all(lookups);
+    expect(sandbox.requests.filter((r) => r.path.startsWith('/agents'))).toHaveLength(1);
+  });
 });
