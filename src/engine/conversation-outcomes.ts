@@ -1,0 +1,228 @@
+/**
+ * How a conversation ends: resolved (the user confirmed the fix), escalated to a technician, timed out, or ended
+ * in Atera (the ticket was closed, resolved or reassigned there). Each end is one write — the new state, the
+ * Atera note and the ticket change it implies — followed by the user's card, the thread, and the user's next
+ * queued ticket.
+ */
+import type { CardSpec } from '../ports/chat.js';
+import { isLive, type ConversationRecord, type OutcomeKind } from '../ports/conversation-store.js';
+import type { Ticket, TicketChange } from '../ports/ticket-desk.js';
+import { note } from './atera-comment-text.js';
+import type { EngineContext } from './engine-context.js';
+import type { EngineParts, OutcomesPart } from './engine-parts.js';
+import { rememberHandOver } from './handed-over.js';
+import { describeReason, handoverComment, resolutionComment, summarise } from './handover-summary.js';
+import { applyPendingChange } from './pending-ticket-change.js';
+import { reassignedToSomeoneElse, rememberTechnicianOf } from './ticket-technician.js';
+import { ticketSummary } from './ticket-summary.js';
+
+export class ConversationOutcomes implements OutcomesPart {
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly parts: EngineParts,
+  ) {}
+
+  async resolve(ticketId: number, reason: string): Promise<ConversationRecord | null> {
+    const now = this.ctx.now();
+    const ended = await this.ctx.write(ticketId, (current) => {
+      if (!current || !isLive(current.state)) return { result: null };
+      const next: ConversationRecord = {
+        ...current,
+        state: 'resolved',
+        awaitingAnswer: false,
+        outcome: { kind: 'resolved', reason, at: now },
+        pendingTicketChange: { status: 'Resolved' },
+      };
+      return { conversation: next, comments: [this.ctx.internal(resolutionComment(next))], result: next };
+    });
+    if (!ended) return null;
+    this.ctx.logFor(ended).info({ outcome: 'resolved' }, 'conversation ended');
+    await applyPendingChange(this.ctx, ended);
+    await this.ctx.sendSafely(ended, { kind: 'card', card: this.resolutionCard(ended) });
+    await this.finish(ended, 'Resolved: the user confirmed the fix.');
+    return ended;
+  }
+
+  resolutionCard(record: ConversationRecord): CardSpec {
+    const s = summarise(record, 'resolved');
+    return {
+      kind: 'resolution_summary',
+      ticket: ticketSummary(record, this.ctx.settings.maxRounds),
+      problem: s.problem,
+      steps: s.tried,
+      result: 'Fixed — you confirmed it works. Your ticket is now resolved.',
+    };
+  }
+
+  async escalate(ticketId: number, reason: string, modelNote?: string | null, by?: string): Promise<void> {
+    await this.endAs(ticketId, 'escalated', reason, modelNote ?? null, by);
+  }
+
+  async timeOut(ticketId: number): Promise<void> {
+    await this.endAs(ticketId, 'timed_out', 'time_limit', null);
+  }
+
+  /** Hands the ticket to a technician: hand-over note, escalation change in Atera, the user told, thread @mention. */
+  async endAs(
+    ticketId: number,
+    kind: Extract<OutcomeKind, 'escalated' | 'timed_out'>,
+    reason: string,
+    modelNote: string | null,
+    by?: string,
+  ): Promise<void> {
+    const now = this.ctx.now();
+    const { escalation } = this.ctx.settings;
+    const ended = await this.ctx.write(ticketId, (current) => {
+      if (!current || !isLive(current.state)) return { result: null };
+      const change: TicketChange = {};
+      if (escalation.priority) change.priority = escalation.priority;
+      if (escalation.status && escalation.status !== current.ticket.status) change.status = escalation.status;
+      const next: ConversationRecord = {
+        ...current,
+        state: kind,
+        awaitingAnswer: false,
+        outcome: { kind, reason, at: now, ...(by ? { by } : {}) },
+        pendingTicketChange: Object.keys(change).length > 0 ? change : null,
+      };
+      return {
+        conversation: next,
+        comments: [this.ctx.internal(handoverComment(next, reason, modelNote))],
+        result: next,
+      };
+    });
+    if (!ended) return;
+    this.ctx.logFor(ended).info({ outcome: kind, reason }, 'conversation ended');
+    if (ended.user && ended.chatConversationId) {
+      // What the user writes afterwards still reaches the technician (see user-turns.ts).
+      await rememberHandOver(this.ctx.deps.store, ended.user.id, {
+        ticketId,
+        conversationId: ended.chatConversationId,
+        at: now,
+      });
+    }
+    await applyPendingChange(this.ctx, ended);
+    await this.ctx.sendSafely(ended, {
+      kind: 'card',
+      card: {
+        kind: 'handover_notice',
+        ticket: ticketSummary(ended, this.ctx.settings.maxRounds),
+        reason: userFacingReason(reason),
+        nextSteps:
+          'A technician has your ticket and everything we tried, so you won’t have to repeat yourself. They will contact you here or by phone.',
+      },
+    });
+    const s = summarise(ended, reason, modelNote);
+    await this.finish(
+      ended,
+      [
+        `${kind === 'timed_out' ? 'Timed out' : 'Escalated'}: ${describeReason(reason)}.`,
+        `Problem: ${s.problem}`,
+        `Tried: ${s.tried.join(' / ') || 'nothing yet'}`,
+        `User reported: ${s.reported.join(' / ') || 'no reply'}`,
+        `Suggested next step: ${s.nextStep}`,
+      ].join('\n'),
+      true,
+    );
+  }
+
+  /** The watcher saw the ticket change in Atera: closed, resolved or reassigned there ends the conversation. */
+  async onTicketChanged(ticket: Ticket): Promise<void> {
+    await rememberTechnicianOf(this.ctx, ticket);
+    const own = this.ctx.settings.ownTechnician;
+    const record = await this.ctx.deps.store.getConversation(ticket.id);
+    if (!record || !isLive(record.state)) return;
+    const status = String(ticket.status).toLowerCase();
+    const closed = status === 'closed' || status === 'resolved';
+    const reassigned = reassignedToSomeoneElse(record.ticket, ticket, own);
+    if (!closed && !reassigned) {
+      if (ticket.modifiedAt !== record.ticket.modifiedAt) {
+        await this.ctx.write(ticket.id, (c) =>
+          c ? { conversation: { ...c, ticket }, result: undefined } : { result: undefined },
+        );
+      }
+      return;
+    }
+    await this.ctx.locks.run(ticket.id, async () => {
+      // Decided again under the lock: a technician's "reassign" may have changed the ticket a moment ago.
+      const current = await this.ctx.deps.store.getConversation(ticket.id);
+      if (!current || (!closed && !reassignedToSomeoneElse(current.ticket, ticket, own))) return;
+      const now = this.ctx.now();
+      const reason = closed ? `ticket_${status}_in_atera` : 'reassigned_in_atera';
+      const ended = await this.ctx.write(ticket.id, (c) => {
+        if (!c || !isLive(c.state)) return { result: null };
+        const next: ConversationRecord = {
+          ...c,
+          ticket,
+          state: 'ended_in_atera',
+          awaitingAnswer: false,
+          outcome: { kind: 'ended_in_atera', reason, at: now },
+        };
+        return {
+          conversation: next,
+          comments: [
+            this.ctx.internal(
+              note(
+                closed
+                  ? `the ticket was set to ${ticket.status} in Atera, so the AI conversation ended.`
+                  : `the ticket was reassigned to ${ticket.technician.fullName ?? ticket.technician.email ?? 'a technician'} in Atera, so the AI conversation ended.`,
+              ),
+            ),
+          ],
+          result: next,
+        };
+      });
+      if (!ended) return;
+      this.ctx.logFor(ended).info({ reason }, 'conversation ended in Atera');
+      await this.ctx.sendSafely(ended, {
+        kind: 'text',
+        text: closed
+          ? `Your ticket #${ticket.number} was ${status} by your IT team, so I’ll stop here. Thanks!`
+          : `A technician (${ticket.technician.fullName ?? 'from your IT team'}) is now handling ticket #${ticket.number} and will continue with you.`,
+      });
+      await this.finish(ended, closed ? `Ended: ticket ${status} in Atera.` : 'Ended: reassigned in Atera.');
+    });
+  }
+
+  /** Common end: thread card and message, then the user's next queued ticket. */
+  private async finish(
+    ended: ConversationRecord,
+    threadText: string,
+    mentionTechnician = false,
+  ): Promise<void> {
+    const { thread } = this.parts;
+    this.ctx.deps.observer?.conversationEnded?.(ended);
+    await thread.updateCard(ended);
+    if (ended.thread) {
+      const mention = mentionTechnician ? await thread.technicianMention(ended) : undefined;
+      await thread.post(ended, { kind: 'text', text: threadText }, mention);
+    }
+    if (ended.user) await this.startNextQueued(ended.user.id);
+  }
+
+  private async startNextQueued(userId: string): Promise<void> {
+    const live = await this.ctx.deps.store.findLiveByUser(userId);
+    if (live.some((c) => c.state !== 'queued')) return;
+    const next = live.find((c) => c.state === 'queued' && c.user);
+    if (!next) return;
+    await this.ctx.locks.run(next.ticketId, async () => {
+      const fresh = await this.ctx.deps.store.getConversation(next.ticketId);
+      if (fresh?.state === 'queued') await this.parts.intake.openConversation(fresh);
+    });
+  }
+}
+
+function userFacingReason(reason: string): string {
+  switch (reason) {
+    case 'user_asked':
+      return 'You asked for a technician.';
+    case 'all_providers_failed':
+      return 'The assistant is not available right now.';
+    case 'round_limit':
+    case 'time_limit':
+      return 'We have reached the limit of what I can do in this chat.';
+    case 'technician':
+      return 'A technician is taking over your ticket.';
+    default:
+      return 'This needs a technician.';
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * What every part of the conversation engine shares: its ports and settings, the per-ticket lock, the store write
+ * (which stamps `updatedAt` and wakes the comment outbox), the clock, and a log bound to the ticket and its chat.
+ * `createConversationEngine` builds one and hands it to each part.
+ */
+import type { OutgoingMessage } from '../ports/chat.js';
+import type { ConversationRecord, ConversationState, Mutation } from '../ports/conversation-store.js';
+import type { Log } from '../ports/log.js';
+import type { NewComment } from '../ports/ticket-desk.js';
+import { asTicketZeroError } from '../errors.js';
+import type { EngineDeps, EngineSettings } from './conversation-engine.js';
+import { KeyedMutex } from './keyed-mutex.js';
+
+export class EngineContext {
+  readonly settings: EngineSettings;
+  /** One ticket's work at a time in this process. */
+  readonly locks = new KeyedMutex();
+  /** The engine's own log; a line about a ticket goes through `logFor`. */
+  readonly log: Log;
+
+  constructor(readonly deps: EngineDeps) {
+    this.settings = deps.settings;
+    this.log = deps.log.child({ component: 'engine' });
+  }
+
+  /** The log for lines about a ticket: its id, and its 1:1 chat's conversation id once the chat exists. */
+  logFor(record: Pick<ConversationRecord, 'ticketId' | 'chatConversationId'>): Log {
+    return this.log.child({
+      ticketId: record.ticketId,
+      ...(record.chatConversationId ? { conversationId: record.chatConversationId } : {}),
+    });
+  }
+
+  /** Changes one ticket's record (and queues the Atera comments it implies) in one store write. */
+  async write<T>(ticketId: number, change: (current: ConversationRecord | null) => Mutation<T>): Promise<T> {
+    let queued = false;
+    const result = await this.deps.store.update(ticketId, (current) => {
+      const mutation = change(current);
+      if (mutation.conversation) mutation.conversation = { ...mutation.conversation, updatedAt: this.now() };
+      queued = (mutation.comments?.length ?? 0) > 0;
+      return mutation;
+    });
+    if (queued) this.deps.onCommentsQueued?.();
+    return result;
+  }
+
+  /** Moves the conversation from one state to another; null when it was no longer in `from`. */
+  async transition(
+    ticketId: number,
+    from: ConversationState,
+    to: ConversationState,
+    comment?: NewComment,
+  ): Promise<ConversationRecord | null> {
+    return this.write(ticketId, (c) => {
+      if (!c || c.state !== from) return { result: null };
+      const next: ConversationRecord = { ...c, state: to };
+      return { conversation: next, ...(comment ? { comments: [comment] } : {}), result: next };
+    });
+  }
+
+  /** An internal Atera note by TicketZero. */
+  internal(text: string): NewComment {
+    return {
+      text,
+      visibility: 'internal',
+      author: 'ticketzero',
+      timestampUtc: this.now(),
+      marker: `tz-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`,
+    };
+  }
+
+  /** Stable per turn, so the outbox finds a comment again after a crash. */
+  marker(ticketId: number, seq: number): string {
+    return `tz-${ticketId}-${seq}`;
+  }
+
+  /** Sends to the conversation's 1:1 chat (if it has one); a failure is logged, not thrown. */
+  async sendSafely(record: ConversationRecord, message: OutgoingMessage): Promise<void> {
+    if (!record.chatConversationId) return;
+    try {
+      await this.deps.chat.send(record.chatConversationId, message);
+    } catch (error) {
+      this.logFor(record).warn({ err: asTicketZeroError(error) }, 'message to the user failed');
+    }
+  }
+
+  clock(): Date {
+    return this.deps.clock.now();
+  }
+
+  now(): string {
+    return this.deps.clock.now().toISOString();
+  }
+}
