@@ -14,7 +14,7 @@ import { isPastDeadline, minutesLeft, roundLimitReached } from './conversation-l
 import type { EngineContext } from './engine-context.js';
 import type { EngineParts } from './engine-parts.js';
 import { describeReason } from './handover-summary.js';
-import { parseTechnicianCommand, TECHNICIAN_HELP, type ParsedCommand } from './technician-command.js';
+import { parseTechnicianCommand, TECHNICIAN_HELP, type ParsedCommand } from './parse-technician-command.js';
 
 export class TechnicianCommands {
   constructor(
