@@ -9,7 +9,7 @@
  * This file is the engine's public surface; the work is done by its parts:
  * - ticket-intake.ts — take a ticket, find the user, decline or queue it, open the 1:1 chat
  * - user-turns.ts — the user's messages and card buttons, "is it fixed?", messages after a hand-over
- * - assistant-turn.ts — the model's answer, guarded and streamed, and what follows it (the round limit)
+ * - assistant-turn.ts — the model's answer, guarded and streamed, and what follows it (hand-over at the round limit)
  * - conversation-limits.ts — the 10 rounds / 30 minutes themselves
  * - conversation-outcomes.ts — resolved, escalated, timed out, ended in Atera; then the next queued ticket
  * - technician-commands.ts — the technicians' @mention commands and thread-card buttons
@@ -106,10 +106,13 @@ export interface ConversationEngine extends SupportEngine {
 export function createConversationEngine(deps: EngineDeps): ConversationEngine {
   const ctx = new EngineContext(deps);
   // The parts call each other in a circle, so each gets the whole set, filled in here before any of them runs.
-  const parts = { thread: new TechniciansThread(ctx) } as EngineParts;
-  const intake = (parts.intake = new TicketIntake(ctx, parts));
+  const parts = {} as EngineParts;
+  const intake = new TicketIntake(ctx, parts);
+  const outcomes = new ConversationOutcomes(ctx, parts);
+  parts.thread = new TechniciansThread(ctx);
+  parts.intake = intake;
   parts.assistant = new AssistantTurn(ctx, parts);
-  const outcomes = (parts.outcomes = new ConversationOutcomes(ctx, parts));
+  parts.outcomes = outcomes;
   const turns = new UserTurns(ctx, parts);
   const commands = new TechnicianCommands(ctx, parts);
   const recovery = new ConversationRecovery(ctx, parts);

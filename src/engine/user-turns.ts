@@ -7,7 +7,7 @@
 import type { CardSpec } from '../ports/chat.js';
 import { isLive, type ConversationRecord, type Turn } from '../ports/conversation-store.js';
 import type { UserCardAction, UserMessage } from '../ports/support-engine.js';
-import { takeAnswerLease, newAnswerLease } from './answer-lease.js';
+import { newAnswerLease, takeAnswerLease } from './answer-lease.js';
 import { userTurnComment } from './atera-comment-text.js';
 import { isPastDeadline } from './conversation-limits.js';
 import type { EngineContext } from './engine-context.js';
