@@ -89,7 +89,7 @@ function planFor(quick: boolean): Plan {
         echoRateLevels: [100, 400],
         ratePeriodS: 2,
         historyTickets: 10_000,
-        storeTurns: 40,
+        storeTurns: 200,
       }
     : {
         quick,
@@ -114,6 +114,8 @@ interface BotProcess {
   url: string;
   pid: number;
   stop(): Promise<void>;
+  /** SIGKILL. */
+  kill(): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -178,14 +180,26 @@ async function startTicketZero(
   closeSync(fd);
   const url = `http://127.0.0.1:${port}`;
   await waitHealthy(url, child, 'TicketZero', logFile);
+  // A profiled bot must exit by itself (the profile is written at exit): give its stop time to drain the outbox.
   return {
     url,
     pid: child.pid!,
-    async stop() {
-      child.kill('SIGTERM');
-      await waitForExit(child);
-    },
+    stop: () => stopProcess(child, cpuProf ? 300_000 : 3_000),
+    kill: () => stopProcess(child, 0),
   };
+}
+
+/**
+ * SIGTERM, then SIGKILL after `graceMs`: TicketZero's graceful stop drains the comment outbox, which after a load
+ * step holds minutes of comments at Atera's rate limit. The store is crash-safe, so a kill loses nothing
+ * acknowledged, and the next phase opens it as a restart would.
+ */
+async function stopProcess(child: ChildProcess, graceMs = 3_000): Promise<void> {
+  child.kill(graceMs > 0 ? 'SIGTERM' : 'SIGKILL');
+  const exited = waitForExit(child);
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
 }
 
 async function startEcho(bot: Record<string, unknown>, logFile: string): Promise<BotProcess> {
@@ -215,14 +229,7 @@ async function startEcho(bot: Record<string, unknown>, logFile: string): Promise
       await sleep(100);
     }
   }
-  return {
-    url,
-    pid: child.pid!,
-    async stop() {
-      child.kill('SIGTERM');
-      await waitForExit(child);
-    },
-  };
+  return { url, pid: child.pid!, stop: () => stopProcess(child), kill: () => stopProcess(child, 0) };
 }
 
 function rssMb(pid: number): number {
@@ -565,9 +572,16 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+const benchStart = performance.now();
+
 function say(json: boolean, line: string): void {
   // With --json the table goes to stderr, so the JSON object is the last line of stdout.
   (json ? process.stderr : process.stdout).write(`${line}\n`);
+}
+
+/** A progress line, with the seconds since the run started. */
+function progress(json: boolean, line: string): void {
+  say(json, `[${((performance.now() - benchStart) / 1000).toFixed(1).padStart(5)} s] ${line}`);
 }
 
 export async function runBench(options: {
@@ -580,7 +594,7 @@ export async function runBench(options: {
   cpuProf: boolean;
 }): Promise<BenchReport> {
   const plan = planFor(options.quick);
-  const log = (line: string) => say(options.json, line);
+  const log = (line: string) => progress(options.json, line);
   const work = mkdtempSync(join(tmpdir(), 'tz-bench-'));
   const dataDir = join(work, 'data');
   const logFile = join(work, 'ticketzero.log');
@@ -673,6 +687,7 @@ export async function runBench(options: {
     // 2. 100 live conversations (cloned from Megan's, made by the real intake path), 100 stored tickets.
     const template = await readTemplate(storeSettings, megan.aadObjectId);
     const live100 = await seedLive(storeSettings, stack, template, 0, 98);
+    log('100 live conversations seeded');
     bot = await startTicketZero(env, logFile, false);
     await sleep(plan.quick ? 1500 : 2500); // the first poll after a restart reads the tickets created while it was stopped
     const target: LoadTarget = {
@@ -702,7 +717,9 @@ export async function runBench(options: {
 
     // 3. The same with 10,000 stored tickets (history of ended conversations). The quick run takes the time
     // ratio from the store-level measure instead of restarting the bot once more.
+    log('seeding the history …');
     await seedHistory(storeSettings, plan.historyTickets - live100.length - 2);
+    log('history seeded');
     let tz10k: Awaited<ReturnType<typeof openLoop>> | null = null;
     if (!plan.quick) {
       bot = await startTicketZero(env, logFile, false);
@@ -728,13 +745,15 @@ export async function runBench(options: {
       concurrentTurns: plan.storeTurns,
       ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     });
+    log(`store write cost: ${bytes100.msPerTurn} ms/turn at 100, ${bytes10k.msPerTurn} at 10,000`);
     const timeRatio = tz10k ? ratio(tz10k.p50, tz100.p50) : ratio(bytes10k.msPerTurn, bytes100.msPerTurn);
     const bytesRatio = ratio(bytes10k.bytesPerTurn, bytes100.bytesPerTurn);
 
     // 4. More live conversations; step up.
     const many = [...live100, ...(await seedLive(storeSettings, stack, template, 98, plan.maxConversations))];
+    log(`${many.length} live conversations seeded`);
     bot = await startTicketZero(env, logFile, options.cpuProf);
-    await sleep(3000);
+    await sleep(plan.quick ? 1500 : 3000);
     const targetMany = { ...target, endpoint: `${bot.url}/api/messages` };
     // Same warm-up as before the 100-conversation figure, then RSS; every live conversation is in the store.
     await openLoop(targetMany, connector, many.slice(0, 100), overheadRate, 1);
@@ -768,7 +787,10 @@ export async function runBench(options: {
         return { passed: stepPasses(result, P99_LIMIT_MS), detail: result };
       },
     );
-    await bot.stop();
+    // Nothing after this needs the bot's store: stop it at once instead of letting it drain the outbox (a profiled
+    // bot must exit by itself to write its profile).
+    if (options.cpuProf) await bot.stop();
+    else await bot.kill();
     bot = null;
     const echoRates = await stepUp(plan.echoRateLevels, async (rate) => {
       const pool = many.slice(0, Math.max(100, Math.min(many.length, rate * plan.ratePeriodS)));

@@ -284,11 +284,13 @@ export class HotState {
   }
 
   listLive(): ConversationRecord[] {
-    const live: ConversationRecord[] = [];
+    // Sorted on times parsed once each, then copied: this runs on every engine tick over every live conversation.
+    const live: Array<{ at: number; record: ConversationRecord }> = [];
     for (const { record } of this.tickets.values()) {
-      if (record && isLive(record.state)) live.push(copyOf(record));
+      if (record && isLive(record.state)) live.push({ at: timeOf(record.createdAt), record });
     }
-    return live.sort((a, b) => timeOf(a.createdAt) - timeOf(b.createdAt) || a.ticketId - b.ticketId);
+    live.sort((a, b) => a.at - b.at || a.record.ticketId - b.record.ticketId);
+    return live.map(({ record }) => copyOf(record));
   }
 
   /** Ended records held here (not copied: callers sort and copy what they return). */
