@@ -10,7 +10,7 @@
  * Group commit: the changes made while one append is in flight are appended together by the next, one write and
  * one fdatasync for all of them. A turn therefore writes the conversation it changed and its outbox entries, an
  * amount independent of how many conversations are live or were ever stored. When the journal has grown past
- * a threshold (and twice the last snapshot), the store compacts: it starts the next journal generation and writes
+ * a threshold (and twice the live work's size), the store compacts: it starts the next journal generation and writes
  * a new snapshot atomically (temporary file, fsync, rename, directory fsync) in the background, then deletes the
  * old generation; the cost is amortised over the changes that filled the journal. Opening reads the snapshot
  * with lowdb and replays the journal over it. Conversations that ended with nothing left to deliver move to the
@@ -51,7 +51,7 @@ export interface LowdbStoreOptions {
   fsync?: boolean;
   /**
    * Compact (write a new snapshot, start a new journal) once the journal holds more than this many bytes and
-   * more than twice the last snapshot (default 4 MiB).
+   * more than twice what the snapshot would hold (default 4 MiB).
    */
   compactAfterBytes?: number;
 }
@@ -189,7 +189,9 @@ class LowdbStore implements LowdbConversationStore {
   private compaction: Promise<void> | null = null;
   /** Compact at the end of the next write cycle whatever the journal's size (on close). */
   private compactRequested = false;
-  private lastSnapshotBytes = 0;
+  /** Approximate size of a snapshot written now: the JSON of every hot ticket and small value. */
+  private hotBytes = 0;
+  private readonly hotSizes = new Map<string, number>();
   private readonly counters = { journalWrites: 0, journalBytes: 0, compactions: 0, snapshotBytes: 0 };
 
   constructor(
@@ -204,9 +206,25 @@ class LowdbStore implements LowdbConversationStore {
     private readonly log: Log,
     private readonly options: { compactAfterBytes: number },
   ) {
+    const snapshot = state.snapshot();
+    for (const [id, ticket] of Object.entries(snapshot.tickets)) this.sized(`t${id}`, json.of(ticket).length);
+    for (const [ns, values] of Object.entries(snapshot.kv)) {
+      for (const [key, value] of Object.entries(values))
+        this.sized(`k${ns}\u0000${key}`, json.of(value).length);
+    }
     state.onChange = (change: HotChange) => {
-      this.lines.push(`${json.changeLine(change)}\n`);
+      const line = json.changeLine(change);
+      this.lines.push(`${line}\n`);
+      if (change.t === 'ticket') this.sized(`t${change.id}`, line.length);
+      else if (change.t === 'drop') this.sized(`t${change.id}`, 0);
+      else if (change.t === 'kv') this.sized(`k${change.ns}\u0000${change.key}`, line.length);
     };
+  }
+
+  private sized(key: string, bytes: number): void {
+    this.hotBytes += bytes - (this.hotSizes.get(key) ?? 0);
+    if (bytes === 0) this.hotSizes.delete(key);
+    else this.hotSizes.set(key, bytes);
   }
 
   stats(): LowdbStoreStats {
@@ -398,7 +416,7 @@ class LowdbStore implements LowdbConversationStore {
     if (this.compaction !== null || this.journal.bytes === 0) return false;
     return (
       this.compactRequested ||
-      this.journal.bytes > Math.max(this.options.compactAfterBytes, 2 * this.lastSnapshotBytes)
+      this.journal.bytes > Math.max(this.options.compactAfterBytes, 2 * this.hotBytes)
     );
   }
 
@@ -416,7 +434,6 @@ class LowdbStore implements LowdbConversationStore {
       .then(async () => {
         this.counters.compactions += 1;
         this.counters.snapshotBytes += this.file.lastWriteBytes;
-        this.lastSnapshotBytes = this.file.lastWriteBytes;
         await this.journal.removeBefore(generation);
         this.log.debug(
           { generation, bytes: this.file.lastWriteBytes, ms: Math.round(performance.now() - started) },
