@@ -841,6 +841,10 @@ export async function runBench(options: {
       ticket_to_first_message_webhook_ms: finiteOrNull(webhookMs),
       details,
     };
+  } catch (error) {
+    // What the bot said last is the first thing to read when a run fails.
+    say(true, `TicketZero's log, last lines:\n${readFileSync(logFile, 'utf8').slice(-4000)}`);
+    throw error;
   } finally {
     await bot?.stop();
     await echo?.stop();

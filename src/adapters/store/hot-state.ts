@@ -284,13 +284,20 @@ export class HotState {
   }
 
   listLive(): ConversationRecord[] {
-    // Sorted on times parsed once each, then copied: this runs on every engine tick over every live conversation.
+    return this.liveRecords().map(copyOf);
+  }
+
+  /**
+   * Live records oldest first, not copied (callers copy what they return; the records themselves are never
+   * changed in place). Sorted on times parsed once each: this runs on every engine tick over every live one.
+   */
+  liveRecords(): ConversationRecord[] {
     const live: Array<{ at: number; record: ConversationRecord }> = [];
     for (const { record } of this.tickets.values()) {
       if (record && isLive(record.state)) live.push({ at: timeOf(record.createdAt), record });
     }
     live.sort((a, b) => a.at - b.at || a.record.ticketId - b.record.ticketId);
-    return live.map(({ record }) => copyOf(record));
+    return live.map(({ record }) => record);
   }
 
   /** Ended records held here (not copied: callers sort and copy what they return). */

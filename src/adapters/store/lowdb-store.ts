@@ -61,6 +61,8 @@ const LOCK_FILE = 'ticketzero.lock';
 const CLAIMS_FILE = 'claims.jsonl';
 const DAY_MS = 24 * 60 * 60 * 1000;
 const DEFAULT_COMPACT_AFTER_BYTES = 4 * 1024 * 1024;
+/** Live records copied per event-loop turn by listLive. */
+const LIST_SLICE = 100;
 
 export interface LowdbStoreStats {
   /** Journal appends (group commits) since open. */
@@ -266,7 +268,16 @@ class LowdbStore implements LowdbConversationStore {
   }
 
   async listLive(): Promise<ConversationRecord[]> {
-    return this.open().listLive();
+    // The records as they are now (stored records are replaced, never changed in place), copied a slice at a
+    // time with the event loop free in between: with thousands of live conversations, copying them all at once
+    // on every engine tick stalled every turn in flight for tens of milliseconds.
+    const live = this.open().liveRecords();
+    const copies: ConversationRecord[] = [];
+    for (let start = 0; start < live.length; start += LIST_SLICE) {
+      if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      for (const record of live.slice(start, start + LIST_SLICE)) copies.push(copyOf(record));
+    }
+    return copies;
   }
 
   async listEnded(options: { limit: number; since?: string }): Promise<ConversationRecord[]> {
