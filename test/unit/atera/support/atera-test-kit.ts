@@ -3,6 +3,7 @@ import type { Clock } from '../../../../src/ports/clock.js';
 import type { ConversationRecord, ConversationStore } from '../../../../src/ports/conversation-store.js';
 import type { Log } from '../../../../src/ports/log.js';
 import type { Ticket } from '../../../../src/ports/ticket-desk.js';
+import { makeConversationRecord } from '../../../contract/fixtures.js';
 
 export interface SettableClock extends Clock {
   set(iso: string | Date): void;
@@ -61,10 +62,8 @@ export function intakeInto(store: ConversationStore, taken: number[]): (ticket: 
 
 export function conversationFor(ticket: Ticket): ConversationRecord {
   const now = new Date().toISOString();
-  return {
+  return makeConversationRecord({
     ticketId: ticket.id,
-    version: 0,
-    tenantKey: 'contoso',
     ticket,
     user: null,
     devices: [],
@@ -74,13 +73,7 @@ export function conversationFor(ticket: Ticket): ConversationRecord {
     createdAt: now,
     startedAt: null,
     deadlineAt: null,
-    rounds: 0,
     turns: [],
-    awaitingAnswer: false,
-    outcome: null,
-    takenOverBy: null,
-    category: null,
-    lastProvider: null,
     updatedAt: now,
-  };
+  });
 }
