@@ -3,7 +3,8 @@
  *
  *   npm run bench                       # full run (several minutes)
  *   npm run bench -- --quick --json     # under a minute; one JSON object on the last line of stdout
- *   npm run bench -- --store postgres   # DATABASE_URL (or TICKETZERO_TEST_DATABASE_URL) names the database
+ *   npm run bench -- --store postgres   # DATABASE_URL (or TICKETZERO_TEST_DATABASE_URL) names the database;
+ *                                       # the run works in a schema of its own (DATABASE_SCHEMA), dropped after
  *   options: --model-delay-ms 300 (the model's fixed answer time, subtracted), --no-auth (unsigned activities)
  *
  * Everything is real HTTP on loopback. This process is the load generator and hosts the Atera and Graph sandboxes,
@@ -21,6 +22,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { Agent, request } from 'undici';
 import { createConversationStoreFromConfig } from '../src/adapters/store/create-store.js';
 import type { ConversationRecord, ConversationStore } from '../src/ports/conversation-store.js';
@@ -364,6 +366,7 @@ interface StoreSettings {
   kind: 'lowdb' | 'postgres';
   dataDir: string;
   databaseUrl?: string;
+  databaseSchema?: string;
 }
 
 async function withStore<T>(
@@ -375,6 +378,7 @@ async function withStore<T>(
       kind: settings.kind,
       dataDir: settings.dataDir,
       ...(settings.databaseUrl ? { databaseUrl: settings.databaseUrl } : {}),
+      ...(settings.databaseSchema ? { databaseSchema: settings.databaseSchema } : {}),
     },
     { log: silentLog },
   );
@@ -589,6 +593,8 @@ export async function runBench(options: {
   json: boolean;
   store: 'lowdb' | 'postgres';
   databaseUrl?: string;
+  /** PostgreSQL: the schema this run works in (created by the store, dropped at the end). */
+  databaseSchema?: string;
   modelDelayMs: number;
   auth: boolean;
   cpuProf: boolean;
@@ -611,6 +617,7 @@ export async function runBench(options: {
     kind: options.store,
     dataDir,
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    ...(options.databaseSchema ? { databaseSchema: options.databaseSchema } : {}),
   };
   const botSettings = {
     appId: options.auth ? CONTOSO_BOT.appId : undefined,
@@ -641,6 +648,7 @@ export async function runBench(options: {
     DATA_DIR: dataDir,
     STORE: options.store,
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
+    ...(options.databaseSchema ? { DATABASE_SCHEMA: options.databaseSchema } : {}),
     ATERA_POLL_SECONDS: '1',
     ATERA_WEBHOOK_SECRET: WEBHOOK_SECRET,
     CONVERSATION_MAX_ROUNDS: '100',
@@ -852,7 +860,20 @@ export async function runBench(options: {
     await model.close();
     await connector.close();
     await agent.close();
-    if (options.store === 'lowdb') rmSync(work, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+    if (options.databaseUrl && options.databaseSchema)
+      await dropSchema(options.databaseUrl, options.databaseSchema);
+  }
+}
+
+/** PostgreSQL runs work in a schema of their own (DATABASE_SCHEMA), dropped when the run ends. */
+async function dropSchema(databaseUrl: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
   }
 }
 
@@ -877,7 +898,9 @@ async function main(): Promise<void> {
     quick: values.quick,
     json: values.json,
     store,
-    ...(store === 'postgres' && databaseUrl ? { databaseUrl: withBenchSchema(databaseUrl) } : {}),
+    ...(store === 'postgres' && databaseUrl
+      ? { databaseUrl, databaseSchema: `tz_bench_${randomBytes(4).toString('hex')}` }
+      : {}),
     modelDelayMs: Number(values['model-delay-ms']),
     auth: !values['no-auth'],
     cpuProf: values['cpu-prof'],
@@ -885,13 +908,6 @@ async function main(): Promise<void> {
   say(values.json, '');
   say(values.json, reportTable(report));
   if (values.json) process.stdout.write(`${reportJson(report)}\n`);
-}
-
-/** PostgreSQL runs go to a schema of their own (search_path), so the bench never touches other data. */
-function withBenchSchema(databaseUrl: string): string {
-  const url = new URL(databaseUrl);
-  url.searchParams.set('options', `-c search_path=tz_bench_${randomBytes(4).toString('hex')}`);
-  return url.toString();
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
