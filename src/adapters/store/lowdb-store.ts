@@ -337,7 +337,17 @@ class LowdbStore implements LowdbConversationStore {
       cutoff,
       (id) => state.hasTicket(id) || dropped.has(id),
     );
-    return new Set([...hotDeleted, ...coldDeleted]).size;
+    const deleted = new Set([...hotDeleted, ...coldDeleted]).size;
+    // Earlier journal lines still hold the deleted transcripts: compact now, so they leave the disk with this call.
+    if (deleted > 0) await this.compactNow();
+    return deleted;
+  }
+
+  /** Writes a snapshot of the state as it is and deletes every older journal generation. */
+  private async compactNow(): Promise<void> {
+    await this.settle(); // a compaction in flight started its generation before this call's changes
+    this.compactRequested = true;
+    await this.settle();
   }
 
   async close(): Promise<void> {
@@ -424,11 +434,9 @@ class LowdbStore implements LowdbConversationStore {
   }
 
   private shouldCompact(): boolean {
-    if (this.compaction !== null || this.journal.bytes === 0) return false;
-    return (
-      this.compactRequested ||
-      this.journal.bytes > Math.max(this.options.compactAfterBytes, 2 * this.hotBytes)
-    );
+    if (this.compaction !== null) return false;
+    if (this.compactRequested) return true;
+    return this.journal.bytes > Math.max(this.options.compactAfterBytes, 2 * this.hotBytes);
   }
 
   /**
