@@ -84,7 +84,14 @@ function hotOutboxDepth(): number {
 /** What the hot document says about a ticket, for failure messages. */
 function describeHot(ticketId: number): string {
   const record = hotRecord(ticketId);
-  if (!record) return 'no hot record';
+  if (!record) {
+    try {
+      const doc = readLowdbState(dataDir);
+      return `no hot record; cursors ${JSON.stringify(doc.cursors)}`;
+    } catch {
+      return 'no hot document';
+    }
+  }
   const turns = record.turns.map((t) => `${t.seq}:${t.role}${t.inboundId ? `(${t.inboundId})` : ''}`);
   return `state ${record.state}, awaitingAnswer ${record.awaitingAnswer}, turns ${turns.join(' ')}`;
 }
