@@ -312,10 +312,11 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
     },
     async stop() {
       if (ticker) clearInterval(ticker);
-      watcher.stop();
-      outbox.stop();
+      await watcher.stop();
+      // Queued comments are durable: stop after the batch in flight, the next start delivers the rest (draining a
+      // burst at Atera's rate limit could outlast the host's stop grace period).
+      await outbox.stop();
       await retention.stop();
-      await outbox.drain().catch(() => 0);
       if (listening) await listening.close();
       await store.close();
     },

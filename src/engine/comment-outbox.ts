@@ -71,6 +71,7 @@ export function createCommentOutbox(deps: CommentOutboxDeps): CommentOutbox {
 
   let timer: ReturnType<typeof setInterval> | null = null;
   let draining: Promise<number> | null = null;
+  let stopping = false;
   let again = false;
 
   function backoffMs(failedAttempts: number, permanent: boolean): number {
@@ -123,7 +124,7 @@ export function createCommentOutbox(deps: CommentOutboxDeps): CommentOutbox {
     let delivered = 0;
     for (;;) {
       const due = await store.dueComments(clock.now().toISOString(), settings.batchSize, settings.leaseMs);
-      if (due.length === 0) return delivered;
+      if (due.length === 0 || stopping) return delivered;
       // Different tickets in parallel; one ticket's entries come one at a time (the store leases its head only).
       const results = await Promise.all(due.map(deliver));
       const ok = results.filter(Boolean).length;
@@ -161,10 +162,13 @@ export function createCommentOutbox(deps: CommentOutboxDeps): CommentOutbox {
       timer.unref?.();
       kick();
     },
+    /** Stops after the batch in flight; what is left stays queued in the store for the next start. */
     async stop() {
+      stopping = true;
       if (timer) clearInterval(timer);
       timer = null;
       if (draining) await draining.catch(() => 0);
+      stopping = false;
     },
     kick,
     drain,
