@@ -149,6 +149,31 @@ describe('the Teams bot, driven over HTTP by the connector sandbox', () => {
       );
     });
 
+    it('shows typing and answers in the user’s own turn, as replies to the user’s message', async () => {
+      engine.onMessage = async (message) => {
+        await bot.chat.sendTyping(message.conversationId);
+        await bot.chat.beginAnswer(message.conversationId).finish('Restart the print spooler.');
+      };
+      const said = await sandbox.userSays(megan, 'still broken');
+      expect(said.status).toBe(200);
+      const sent = sandbox.activities.filter((a) => a.conversationId === said.conversationId);
+      expect(sent.map((a) => [a.operation, a.type, a.replyToId])).toEqual([
+        ['reply', 'typing', said.activityId],
+        ['reply', 'message', said.activityId],
+      ]);
+    });
+
+    it('sends the typing indicator as a new activity outside a user turn', async () => {
+      const conversationId = await sandbox.installFor(megan);
+      sandbox.clear();
+      await bot.chat.sendTyping(conversationId);
+      await bot.chat.sendTyping(conversationId);
+      expect(sandbox.activities.map((a) => [a.operation, a.type])).toEqual([
+        ['send', 'typing'],
+        ['send', 'typing'],
+      ]);
+    });
+
     it('streams a slow answer given during the user’s turn: an informative update, chunks, then one final message', async () => {
       engine.onMessage = async (message) => {
         const writer = bot.chat.beginAnswer(message.conversationId);

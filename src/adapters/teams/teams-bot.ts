@@ -21,6 +21,7 @@ import { checkInboundActivity } from './inbound-activity.js';
 import { createTeamsChatChannel, type AppInstaller } from './teams-chat-channel.js';
 import { createTeamsKv, type AdapterKv } from './teams-kv.js';
 import { createTeamRoster } from './teams-roster.js';
+import { ReusedConnectorClients } from './reused-connector-clients.js';
 import { lateBoundEngine, registerRoutes } from './teams-routes.js';
 import { createTeamsTechnicianAuthority, type GroupMembership } from './teams-technician-authority.js';
 import { createTeamsTechnicianChannel, resolveTechniciansLocation } from './teams-technician-channel.js';
@@ -88,7 +89,8 @@ export function createTeamsBot(deps: TeamsBotDeps): TeamsBot {
   const engine = lateBoundEngine();
   if (deps.engine) engine.attach(deps.engine);
   const call = createConnectorCall({ ...DEFAULT_CONNECTOR_RETRY, ...deps.retry }, log);
-  const adapter = new CloudAdapter(deps.auth);
+  // One connector client per (app id, service URL, audience) for all turns and sends, not one per call.
+  const adapter = new CloudAdapter(new ReusedConnectorClients(deps.auth));
   const activeTurns = new Map<string, TurnContext>();
   const configured = { teamId: deps.technicians.teamId, channelId: deps.technicians.channelId };
   const fromFile = deps.technicians.directoryFile ? readTechniciansFile(deps.technicians.directoryFile) : [];

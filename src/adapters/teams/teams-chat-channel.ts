@@ -9,7 +9,7 @@ import type { AnswerWriter, ChatChannel, ChatTarget, OutgoingMessage } from '../
 import type { Log } from '../../ports/log.js';
 import type { TenantRef } from '../../ports/user-directory.js';
 import { createBufferedAnswerWriter, createInTurnAnswerWriter } from './answer-writer.js';
-import type { ConnectorCall } from './connector-retry.js';
+import { connectorStatus, type ConnectorCall } from './connector-retry.js';
 import { sendAsNewMessages } from './proactive-send.js';
 import { toActivity } from './outgoing-activity.js';
 import type { TeamsKv } from './teams-kv.js';
@@ -123,6 +123,18 @@ export function createTeamsChatChannel(deps: TeamsChatChannelDeps): ChatChannel 
     send,
 
     async sendTyping(conversationId) {
+      // In the user's own turn the indicator goes out through that turn's context: no proactive turn to build.
+      const turn = deps.activeTurns.get(conversationId);
+      if (turn) {
+        try {
+          await call('sendTyping', () => turn.sendActivity({ type: 'typing' }));
+          return;
+        } catch (error) {
+          // The connector refused it: sending it anew would be refused too.
+          if (connectorStatus(error) !== undefined) throw error;
+          log.warn({ err: error }, 'typing in the turn failed, sending it anew');
+        }
+      }
       await sendActivity(conversationId, { type: 'typing' });
     },
 
