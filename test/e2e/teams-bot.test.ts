@@ -163,6 +163,21 @@ describe('the Teams bot, driven over HTTP by the connector sandbox', () => {
       ]);
     });
 
+    it('does not hold the turn up for a slow typing indicator, and still sends the answer after it', async () => {
+      let typingSeenWhenReturned = -1;
+      engine.onMessage = async (message) => {
+        sandbox.faults.inject({ kind: 'slow', times: 1, operation: 'replyToActivity', delayMs: 300 });
+        await bot.chat.sendTyping(message.conversationId);
+        typingSeenWhenReturned = sandbox.activities.filter((a) => a.type === 'typing').length;
+        await bot.chat.beginAnswer(message.conversationId).finish('Restart the print spooler.');
+      };
+      const said = await sandbox.userSays(megan, 'still broken');
+      expect(said.status).toBe(200);
+      expect(typingSeenWhenReturned).toBe(0);
+      const sent = sandbox.activities.filter((a) => a.conversationId === said.conversationId);
+      expect(sent.map((a) => a.type)).toEqual(['typing', 'message']);
+    });
+
     it('sends the typing indicator as a new activity outside a user turn', async () => {
       const conversationId = await sandbox.installFor(megan);
       sandbox.clear();

@@ -64,7 +64,30 @@ export function createTeamsChatChannel(deps: TeamsChatChannelDeps): ChatChannel 
   }
 
   async function send(conversationId: string, message: OutgoingMessage): Promise<void> {
+    await typing.get(conversationId);
     await sendActivity(conversationId, toActivity(message));
+  }
+
+  /** Typing indicators sent in a user's turn and not yet delivered, by conversation; they never reject. */
+  const typing = new Map<string, Promise<void>>();
+
+  async function typingInTurn(conversationId: string, turn: TurnContext): Promise<void> {
+    try {
+      await call('sendTyping', () => turn.sendActivity({ type: 'typing' }));
+      return;
+    } catch (error) {
+      // An indicator the connector refused is not worth more attempts; the answer still follows.
+      if (connectorStatus(error) !== undefined) {
+        log.warn({ err: error, conversationId }, 'typing indicator not sent');
+        return;
+      }
+      log.warn({ err: error, conversationId }, 'typing in the turn failed, sending it anew');
+    }
+    try {
+      await sendActivity(conversationId, { type: 'typing' });
+    } catch (error) {
+      log.warn({ err: error, conversationId }, 'typing indicator not sent');
+    }
   }
 
   return {
@@ -123,29 +146,35 @@ export function createTeamsChatChannel(deps: TeamsChatChannelDeps): ChatChannel 
     send,
 
     async sendTyping(conversationId) {
-      // In the user's own turn the indicator goes out through that turn's context: no proactive turn to build.
       const turn = deps.activeTurns.get(conversationId);
-      if (turn) {
-        try {
-          await call('sendTyping', () => turn.sendActivity({ type: 'typing' }));
-          return;
-        } catch (error) {
-          // The connector refused it: sending it anew would be refused too.
-          if (connectorStatus(error) !== undefined) throw error;
-          log.warn({ err: error }, 'typing in the turn failed, sending it anew');
-        }
+      if (!turn) {
+        await sendActivity(conversationId, { type: 'typing' });
+        return;
       }
-      await sendActivity(conversationId, { type: 'typing' });
+      // In the user's own turn the indicator goes out through that turn's context (no proactive turn to build),
+      // and without waiting for it: the model's answer is prepared meanwhile, and whatever is sent next to this
+      // conversation waits for it first, so the indicator never follows the answer.
+      const sending = typingInTurn(conversationId, turn).finally(() => {
+        if (typing.get(conversationId) === sending) typing.delete(conversationId);
+      });
+      typing.set(conversationId, sending);
     },
 
     beginAnswer(conversationId): AnswerWriter {
       const turn = deps.activeTurns.get(conversationId);
-      if (turn) {
-        return createInTurnAnswerWriter(turn, (text) => send(conversationId, { kind: 'text', text }), log, {
-          streamAfterMs: deps.streamAfterMs ?? 1000,
-        });
-      }
-      return createBufferedAnswerWriter((message) => send(conversationId, message));
+      const writer = turn
+        ? createInTurnAnswerWriter(turn, (text) => send(conversationId, { kind: 'text', text }), log, {
+            streamAfterMs: deps.streamAfterMs ?? 1000,
+          })
+        : createBufferedAnswerWriter((message) => send(conversationId, message));
+      return {
+        append: (piece) => writer.append(piece),
+        reset: () => writer.reset(),
+        async finish(finalText) {
+          await typing.get(conversationId);
+          await writer.finish(finalText);
+        },
+      };
     },
   };
 }
