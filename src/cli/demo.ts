@@ -16,6 +16,11 @@ import type { ConnectorSandbox, RecordedActivity } from '../sandboxes/connector/
 import { startLocalStack, TEAMS_USERS } from '../sandboxes/local-stack.js';
 
 const json = process.argv.includes('--json');
+
+function argValue(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
 const out = (line = '') => {
   if (!json) process.stdout.write(`${line}\n`);
 };
@@ -37,7 +42,7 @@ async function main(): Promise<void> {
   const connector = stack.connector!;
   const config = loadConfig({ ...stack.env, PORT: '0', LOG_LEVEL: 'silent' });
   const app = await createTicketZero(config, {
-    log: pino({ level: process.env.DEMO_LOG_LEVEL ?? 'silent' }),
+    log: pino({ level: argValue('--log-level') ?? 'silent' }),
     tickMs: 200,
     outboxIntervalMs: 100,
   });
