@@ -3,7 +3,7 @@
  * download at run time, and the dashboard's Content-Security-Policy can forbid scripts entirely. Every label is
  * escaped (safe-html), every bar carries its value as text so the numbers are readable without hovering.
  */
-import { html, SafeHtml } from './safe-html.js';
+import { html, SafeHtml, type Interpolation } from './safe-html.js';
 
 export const CHART_COLOURS = {
   resolved: '#2f855a',
@@ -86,20 +86,7 @@ export function horizontalBarChart(options: {
       >
     </g>`;
   });
-  return html`<figure class="chart" data-chart="${id}">
-    <figcaption id="${id}-title">${title}</figcaption>
-    <svg
-      xmlns="http://www.w3.org/2000/svg"
-      role="img"
-      aria-labelledby="${id}-title"
-      viewBox="0 0 ${width} ${height}"
-      width="${width}"
-      height="${height}"
-      font-family="${FONT}"
-    >
-      ${bars}
-    </svg>
-  </figure>`;
+  return chartFigure({ id, title, width, height }, [bars]);
 }
 
 export interface ColumnSeries {
@@ -236,7 +223,16 @@ export function stackedColumnChart(options: {
         >`,
   );
 
-  return html`<figure class="chart wide" data-chart="${id}">
+  return chartFigure({ id, title, width, height, wide: true }, [grid, columns, lineMarkup, legend]);
+}
+
+/** The captioned, labelled SVG every chart is drawn in. */
+function chartFigure(
+  frame: { id: string; title: string; width: number; height: number; wide?: boolean },
+  content: Interpolation[],
+): SafeHtml {
+  const { id, title, width, height } = frame;
+  return html`<figure class="${frame.wide ? 'chart wide' : 'chart'}" data-chart="${id}">
     <figcaption id="${id}-title">${title}</figcaption>
     <svg
       xmlns="http://www.w3.org/2000/svg"
@@ -247,7 +243,7 @@ export function stackedColumnChart(options: {
       height="${height}"
       font-family="${FONT}"
     >
-      ${grid}${columns}${lineMarkup}${legend}
+      ${content}
     </svg>
   </figure>`;
 }
