@@ -48,7 +48,7 @@ export interface TicketZeroOptions {
   outboxIntervalMs?: number;
   /**
    * Where the secrets the tenants file names (clientSecretEnv, appPasswordEnv) are read: the environment the
-   * config was loaded from. Default: process.env.
+   * config was loaded from. Default: the process environment (read by src/config/tenant-map.ts).
    */
   env?: Env;
 }

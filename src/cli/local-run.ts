@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createTicketZero } from '../app.js';
+import { inheritedEnvironment } from '../config/child-process-env.js';
 import { loadConfig } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
 import { PLAYGROUND, startLocalStack } from '../sandboxes/local-stack.js';
@@ -127,7 +128,7 @@ function startPlayground(dataDir: string, botEndpoint: string): ChildProcess {
     process.execPath,
     [cli, '-e', botEndpoint, '-c', 'msteams', '-p', String(PLAYGROUND_PORT), '--disable-telemetry'],
     {
-      env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, BROWSER: 'none' },
+      env: inheritedEnvironment({ pathFirst: bin, set: { BROWSER: 'none' } }),
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -363,6 +363,7 @@ export function describeConversationStoreContract(
 
     it('keeps everything across close and reopen', async (context) => {
       if (!subject.reopen) {
+        // Only stores that persist (lowdb, PostgreSQL) can be reopened; the in-memory store has nothing to keep.
         context.skip();
         return;
       }

@@ -177,5 +177,6 @@ describe.skipIf(!haveChromium)('the dashboard in Chromium', () => {
 });
 
 describe.skipIf(haveChromium)('the dashboard in Chromium (skipped)', () => {
+  // Skipped only where Debian's Chromium is missing: .ci/run installs it, so CI drives the real browser.
   it.skip(`needs Chromium at ${CHROMIUM} (apt-get install -y chromium)`, () => {});
 });

@@ -124,5 +124,6 @@ describe.skipIf(!hasChromium)('npm start with the Agents Playground (browser)', 
 });
 
 describe.runIf(!hasChromium)('npm start with the Agents Playground (browser)', () => {
+  // Skipped only where Debian's Chromium is missing: .ci/run installs it, so CI drives the real browser.
   it.skip(`needs Chromium at ${CHROMIUM} (apt-get install chromium); .ci/run installs it`, () => {});
 });
