@@ -629,7 +629,6 @@ export async function runBench(options: {
     openIdMetadataUrl: options.auth ? connector.openIdMetadataUrl : undefined,
     tokenIssuer: options.auth ? connector.issuer : undefined,
     loginUrl: options.auth ? connector.loginUrl(CONTOSO_TENANT.tenantId) : undefined,
-    streamAfterMs: undefined,
   };
   const env: Record<string, string> = {
     ...stack.env,

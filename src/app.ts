@@ -143,7 +143,6 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
     },
     tenants,
     log,
-    ...(config.bot.streamAfterMs !== undefined ? { streamAfterMs: config.bot.streamAfterMs } : {}),
   });
 
   let outboxRef: { kick(): void } | null = null;
@@ -318,10 +317,22 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
       await outbox.stop();
       await retention.stop();
       if (listening) await listening.close();
+      // Answers being worked on are recorded as owed: wait a little for them, the next start finishes the rest.
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([
+        engine.idle(),
+        new Promise<void>((resolve) => {
+          grace = setTimeout(resolve, STOP_GRACE_MS);
+        }),
+      ]);
+      clearTimeout(grace);
       await store.close();
     },
   };
 }
+
+/** How long a stop waits for answers in progress (a host's stop grace period is usually 10–30 s). */
+const STOP_GRACE_MS = 5_000;
 
 /** Calls every observer's hook, so tests can watch the engine beside the metrics. */
 function combineObservers(...observers: EngineObserver[]): EngineObserver {

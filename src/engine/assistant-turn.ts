@@ -1,77 +1,91 @@
 /**
- * The assistant's turn: build the support prompt (with the rounds and minutes left), ask the model chain, stream
- * the answer through the answer guard into the chat, record it (and its Atera comment) once delivered, then act
- * on what the model said — ask "is it fixed?", hand over when it needs a human, or hand over when the round
- * limit is reached (the limits themselves are in conversation-limits.ts). When every provider fails, the user
- * gets the fallback answer and the ticket goes to a technician.
+ * The assistant's turn: build the support prompt (with the rounds and minutes left), ask the model chain while the
+ * user sees the typing indicator, then record the answer — the turn, its Atera comment, the message for the chat
+ * and what follows (the confirmation question, a hand-over) in one write — and only then send it. The model may
+ * take as long as its timeouts allow: no inbound request waits for it.
+ *
+ * Nothing the model writes decides an outcome on its own: its control line may propose "is it fixed?" or a
+ * hand-over, the user's words decide the rest (user-message-rules.ts). When every provider fails, the user gets
+ * the honest fallback answer and the ticket goes to a technician.
  */
-import { isLive, type ConversationRecord, type Turn } from '../ports/conversation-store.js';
+import type { ConversationRecord, PendingStep, Turn } from '../ports/conversation-store.js';
 import type { ChainResult } from '../ports/model.js';
 import type { NewComment } from '../ports/ticket-desk.js';
 import { asTicketZeroError } from '../errors.js';
+import { takeAnswerLease } from './answer-lease.js';
 import { assistantTurnComment, note } from './atera-comment-text.js';
 import { limitNotice, minutesLeft, roundLimitReached, roundsLeft } from './conversation-limits.js';
 import type { EngineContext } from './engine-context.js';
 import type { AssistantPart, EngineParts } from './engine-parts.js';
-import { createGuardedAnswerStream } from './guarded-answer-stream.js';
 import { guardAnswer } from './prompt/answer-guard.js';
-import { createVisibleTextFilter, parseAssistantReply } from './prompt/assistant-reply.js';
+import { parseAssistantReply } from './prompt/assistant-reply.js';
 import { describeFailures, fallbackAnswer } from './prompt/fallback.js';
 import { buildSupportPrompt } from './prompt/support-prompt.js';
-import { ticketSummary } from './ticket-summary.js';
+import { chatEntry, withChatMessages } from './user-chat-outbox.js';
+
+/** Teams shows a typing indicator for a few seconds; it is sent again this often while the model works. */
+const TYPING_EVERY_MS = 3_000;
+
+interface Answer {
+  text: string;
+  provider: string | null;
+  category: string | null;
+  askConfirmation: boolean;
+  step: PendingStep | null;
+  extraComments: NewComment[];
+}
 
 export class AssistantTurn implements AssistantPart {
+  /** Tickets this process is answering right now: a second caller leaves it to the one answering. */
+  private readonly answering = new Set<number>();
+
   constructor(
     private readonly ctx: EngineContext,
     private readonly parts: EngineParts,
   ) {}
 
-  /**
-   * Asks the model for the next answer and delivers it. Streams in a live 1:1 turn where the chat allows.
-   * The answer is written to the store (and queued for Atera) once it was delivered.
-   */
-  async answer(record: ConversationRecord, _options: { inTurn: boolean }): Promise<void> {
-    const conversationId = record.chatConversationId;
-    if (!conversationId || !record.user) return;
-    const log = this.ctx.logFor(record);
-    const { deps, settings } = this.ctx;
-    const started = Date.now();
-    const nowDate = this.ctx.clock();
-    const awaitingConfirmation = false;
-    const messages = buildSupportPrompt({
-      ticket: record.ticket,
-      user: record.user,
-      devices: record.devices,
-      transcript: record.turns
-        .filter((t): t is Turn & { role: 'user' | 'assistant' | 'technician' } => t.role !== 'system')
-        .map((t) => ({ role: t.role, text: t.text })),
-      roundsLeft: roundsLeft(record, settings),
-      minutesLeft: Math.floor(Math.min(minutesLeft(record, nowDate), settings.maxMinutes)),
-      tokenBudget: settings.promptTokenBudget,
-      awaitingConfirmation,
-    });
+  /** Answers in the background (the tick, recovery, a resumed conversation). */
+  schedule(ticketId: number): void {
+    if (this.answering.has(ticketId)) return;
+    this.ctx.background(ticketId, 'answer', () => this.answerPending(ticketId));
+  }
 
-    const writer = deps.chat.beginAnswer(conversationId);
-    const guardOptions = { linkAllowList: settings.linkAllowList, forbidden: settings.forbiddenInAnswers };
-    const stream = createGuardedAnswerStream(
-      writer,
-      (text) => guardAnswer(text, guardOptions),
-      Math.max(80, ...settings.forbiddenInAnswers.map((s) => s.length)),
-    );
-    const visible = createVisibleTextFilter((piece) => stream.push(piece));
-    const modelStarted = Date.now();
+  isAnswering(ticketId: number): boolean {
+    return this.answering.has(ticketId);
+  }
+
+  /**
+   * Answers the conversation's unanswered user message(s), if any and if no other instance holds the answer
+   * lease; again while the user wrote more during the model call.
+   */
+  async answerPending(ticketId: number): Promise<void> {
+    if (this.answering.has(ticketId)) return;
+    this.answering.add(ticketId);
+    try {
+      for (let turn = 0; turn <= this.ctx.settings.maxRounds; turn += 1) {
+        const leased = await takeAnswerLease(this.ctx, ticketId);
+        if (!leased) return;
+        const saved = await this.answerOnce(leased);
+        if (!saved?.awaitingAnswer) return;
+      }
+    } finally {
+      this.answering.delete(ticketId);
+    }
+  }
+
+  private async answerOnce(record: ConversationRecord): Promise<ConversationRecord | null> {
+    const conversationId = record.chatConversationId;
+    if (!conversationId || !record.user) return null;
+    const log = this.ctx.logFor(record);
+    const { deps } = this.ctx;
+    const started = Date.now();
+
+    const typing = this.keepTyping(conversationId, record);
     let result: ChainResult;
     try {
       result = await deps.model.complete({
-        messages,
-        maxTokens: settings.maxAnswerTokens,
-        onText: (piece, info) => {
-          if (info.restart) {
-            visible.reset();
-            stream.reset();
-          }
-          visible.push(piece);
-        },
+        messages: this.prompt(record),
+        maxTokens: this.ctx.settings.maxAnswerTokens,
       });
     } catch (error) {
       // The chain reports provider failures as results; anything thrown is a bug or a cancelled request.
@@ -80,125 +94,163 @@ export class AssistantTurn implements AssistantPart {
         status: 'all_failed',
         failures: [{ provider: 'chain', status: 'error', error: 'unexpected error' }],
       };
+    } finally {
+      typing.stop();
     }
-    const modelMs = Date.now() - modelStarted;
+    const modelMs = Date.now() - started;
+    const answer = this.answerFrom(record, result);
+    const saved = await this.recordAnswer(record, answer);
+    deps.observer?.turnAnswered?.({
+      ticketId: record.ticketId,
+      provider: answer.provider,
+      modelMs,
+      totalMs: Date.now() - started,
+    });
+    if (!saved) return null;
+    log.info(
+      { provider: answer.provider, modelMs, round: record.rounds, step: saved.pendingStep?.kind ?? null },
+      'answer recorded',
+    );
+    await this.parts.chatOutbox.deliver(record.ticketId);
+    await this.parts.thread.mirror(saved, 'assistant', answer.text);
+    if (saved.pendingStep) {
+      await this.parts.outcomes.carryOut(record.ticketId);
+      return null;
+    }
+    await this.parts.thread.updateCard(saved);
+    return saved;
+  }
 
+  private prompt(record: ConversationRecord) {
+    const { settings } = this.ctx;
+    return buildSupportPrompt({
+      ticket: record.ticket,
+      user: record.user!,
+      devices: record.devices,
+      transcript: record.turns
+        .filter((t): t is Turn & { role: 'user' | 'assistant' | 'technician' } => t.role !== 'system')
+        .map((t) => ({ role: t.role, text: t.text })),
+      roundsLeft: roundsLeft(record, settings),
+      minutesLeft: Math.floor(Math.min(minutesLeft(record, this.ctx.clock()), settings.maxMinutes)),
+      tokenBudget: settings.promptTokenBudget,
+      awaitingConfirmation: false,
+    });
+  }
+
+  /** The typing indicator at once and every few seconds until the answer is ready (failures only logged). */
+  private keepTyping(conversationId: string, record: ConversationRecord): { stop(): void } {
+    const send = () => {
+      this.ctx.deps.chat.sendTyping(conversationId).catch((error: unknown) => {
+        this.ctx.logFor(record).debug({ err: asTicketZeroError(error) }, 'typing indicator not sent');
+      });
+    };
+    send();
+    const timer = setInterval(send, TYPING_EVERY_MS);
+    timer.unref();
+    return { stop: () => clearInterval(timer) };
+  }
+
+  /** What the model's result means: the guarded text, and what the model proposed (never more than that). */
+  private answerFrom(record: ConversationRecord, result: ChainResult): Answer {
+    const { settings } = this.ctx;
+    const log = this.ctx.logFor(record);
     if (result.status !== 'ok') {
-      const language = record.user.preferredLanguage;
-      await writer.finish(fallbackAnswer(language));
       log.warn(
         { failures: result.failures.map((f) => `${f.provider}:${f.status}`) },
         'every AI provider failed',
       );
-      await this.recordAssistantTurn(record.ticketId, fallbackAnswer(language), null, {
+      return {
+        text: fallbackAnswer(record.user?.preferredLanguage ?? null),
+        provider: null,
+        category: null,
+        askConfirmation: false,
+        step: { kind: 'escalate', reason: 'all_providers_failed' },
         extraComments: [
           this.ctx.internal(note(`no AI provider could answer. ${describeFailures(result.failures)}`)),
         ],
-      });
-      await this.parts.outcomes.escalate(record.ticketId, 'all_providers_failed');
-      deps.observer?.turnAnswered?.({
-        ticketId: record.ticketId,
-        provider: null,
-        modelMs,
-        totalMs: Date.now() - started,
-      });
-      return;
+      };
     }
-
     const reply = parseAssistantReply(result.text);
-    const guarded = guardAnswer(reply.text, guardOptions);
+    const guarded = guardAnswer(reply.text, {
+      linkAllowList: settings.linkAllowList,
+      forbidden: settings.forbiddenInAnswers,
+    });
     if (guarded.problems.length > 0) log.warn({ problems: guarded.problems }, 'answer adjusted by the guard');
     const limitReached = roundLimitReached(record, settings) && reply.outcome === 'continue';
-    const notice = limitReached ? null : limitNotice(record, nowDate, settings);
-    const finalText = notice ? `${guarded.text}\n\n${notice}` : guarded.text;
-    await writer.finish(finalText);
-    // The answer that asks "is it fixed?" and the wait for that confirmation are one write, so a crash between
-    // them cannot make the user confirm twice.
-    const saved = await this.recordAssistantTurn(record.ticketId, finalText, result.provider, {
-      category: reply.category,
-      awaitConfirmation: reply.outcome === 'resolved_pending_confirmation',
-    });
-    deps.observer?.turnAnswered?.({
-      ticketId: record.ticketId,
+    const notice = limitReached ? null : limitNotice(record, this.ctx.clock(), settings);
+    return {
+      text: notice ? `${guarded.text}\n\n${notice}` : guarded.text,
       provider: result.provider,
-      modelMs,
-      totalMs: Date.now() - started,
-    });
-    log.info(
-      { provider: result.provider, modelMs, round: record.rounds, outcome: reply.outcome },
-      'answered',
-    );
-    if (!saved) return;
-    await this.parts.thread.mirror(saved, 'assistant', finalText);
-
-    if (reply.outcome === 'needs_human') {
-      await this.parts.outcomes.escalate(record.ticketId, 'model_needs_human', reply.reason);
-      return;
-    }
-    if (reply.outcome === 'resolved_pending_confirmation') {
-      await this.askForConfirmation(saved);
-      return;
-    }
-    if (roundLimitReached(saved, settings)) {
-      await this.parts.outcomes.escalate(record.ticketId, 'round_limit');
-      return;
-    }
-    await this.parts.thread.updateCard(saved);
+      category: reply.category,
+      askConfirmation: reply.outcome === 'resolved_pending_confirmation',
+      step:
+        reply.outcome === 'needs_human'
+          ? { kind: 'escalate', reason: 'model_needs_human', ...(reply.reason ? { note: reply.reason } : {}) }
+          : null,
+      extraComments: [],
+    };
   }
 
-  private async recordAssistantTurn(
-    ticketId: number,
-    text: string,
-    provider: string | null,
-    options: { category?: string | null; extraComments?: NewComment[]; awaitConfirmation?: boolean },
-  ): Promise<ConversationRecord | null> {
+  /**
+   * Records the answer with everything it implies, unless the conversation moved on meanwhile (paused, taken
+   * over, confirmed, ended): then it is dropped, with a log line, and the user never sees it.
+   */
+  private async recordAnswer(asked: ConversationRecord, answer: Answer): Promise<ConversationRecord | null> {
+    const { settings } = this.ctx;
     const at = this.ctx.now();
-    return this.ctx.write(ticketId, (current) => {
-      if (!current || !isLive(current.state)) return { result: null };
+    const saved = await this.ctx.write(asked.ticketId, (current) => {
+      if (!current || current.state !== 'active' || !current.awaitingAnswer) return { result: null };
       const turn: Turn = {
         seq: current.turns.length + 1,
         role: 'assistant',
-        text,
+        text: answer.text,
         at,
-        ...(provider ? { provider } : {}),
+        ...(answer.provider ? { provider: answer.provider } : {}),
       };
-      const next: ConversationRecord = {
-        ...current,
-        turns: [...current.turns, turn],
-        state:
-          options.awaitConfirmation && current.state === 'active' ? 'awaiting_confirmation' : current.state,
-        awaitingAnswer: false,
-        answerLease: null,
-        lastProvider: provider ?? current.lastProvider,
-        category: options.category ?? current.category,
-      };
+      // The user wrote again while the model worked: that message still needs its own answer.
+      const more = current.rounds > asked.rounds && !answer.step;
+      let step = answer.step;
+      const ask = answer.askConfirmation && !more && !step;
+      if (!step && !ask && !more && roundLimitReached(current, settings))
+        step = { kind: 'escalate', reason: 'round_limit' };
+      let next: ConversationRecord = withChatMessages(
+        {
+          ...current,
+          turns: [...current.turns, turn],
+          state: ask ? 'awaiting_confirmation' : current.state,
+          awaitingAnswer: more,
+          answerLease: more ? (current.answerLease ?? null) : null,
+          lastProvider: answer.provider ?? current.lastProvider,
+          category: answer.category ?? current.category,
+          pendingStep: step,
+        },
+        chatEntry(this.ctx, { turnSeq: turn.seq }),
+      );
+      if (ask) next = withChatMessages(next, chatEntry(this.ctx, { card: 'confirm_fix' }));
       return {
         conversation: next,
         comments: [
           {
-            text: assistantTurnComment(turn, current.rounds, this.ctx.settings.maxRounds),
-            visibility: this.ctx.settings.commentVisibility,
+            text: assistantTurnComment(turn, current.rounds, settings.maxRounds),
+            visibility: settings.commentVisibility,
             author: 'ticketzero',
             timestampUtc: at,
-            marker: this.ctx.marker(ticketId, turn.seq),
+            marker: this.ctx.marker(current.ticketId, turn.seq),
           },
-          ...(options.extraComments ?? []),
+          ...answer.extraComments,
         ],
         result: next,
       };
     });
-  }
-
-  private async askForConfirmation(updated: ConversationRecord): Promise<void> {
-    if (updated.state !== 'awaiting_confirmation' || !updated.chatConversationId) return;
-    await this.ctx.deps.chat.send(updated.chatConversationId, {
-      kind: 'card',
-      card: {
-        kind: 'confirm_fix',
-        ticket: ticketSummary(updated, this.ctx.settings.maxRounds),
-        question: 'Is the problem fixed?',
-      },
-    });
-    await this.parts.thread.updateCard(updated);
+    if (!saved) {
+      const now = await this.ctx.deps.store.getConversation(asked.ticketId);
+      this.ctx
+        .logFor(asked)
+        .info(
+          { state: now?.state ?? 'gone' },
+          'answer not used: the conversation moved on while the model worked',
+        );
+    }
+    return saved;
   }
 }

@@ -12,6 +12,9 @@ function clip(text: string, max = MAX_COMMENT_CHARS): string {
 
 export function userTurnComment(record: ConversationRecord, turn: Turn, round: number): string {
   const name = record.user?.displayName ?? 'End user';
+  if (record.state === 'escalated' || record.state === 'timed_out') {
+    return clip(`${name} (end user, via Teams, after the hand-over):\n${turn.text}`);
+  }
   return clip(`${name} (end user, via Teams) — round ${round}:\n${turn.text}`);
 }
 

@@ -8,8 +8,11 @@
  *
  * This file is the engine's public surface; the work is done by its parts:
  * - ticket-intake.ts — take a ticket, find the user, decline or queue it, open the 1:1 chat
- * - user-turns.ts — the user's messages and card buttons, "is it fixed?", messages after a hand-over
- * - assistant-turn.ts — the model's answer, guarded and streamed, and what follows it (hand-over at the round limit)
+ * - user-message-rules.ts — what a user's message leads to (a round, "is it fixed?", an ending): the one place
+ * - user-turns.ts — the user's messages and card buttons recorded at once, the rest done after; messages after a
+ *   hand-over
+ * - assistant-turn.ts — the model's answer, guarded, recorded, then sent; what follows it (hand-over at the limit)
+ * - user-chat-outbox.ts — messages to the user: recorded with the state change, then sent, again after a crash
  * - conversation-limits.ts — the 10 rounds / 30 minutes themselves
  * - conversation-outcomes.ts — resolved, escalated, timed out, ended in Atera; then the next queued ticket
  * - technician-commands.ts — the technicians' @mention commands and thread-card buttons
@@ -34,6 +37,7 @@ import type { EngineParts } from './engine-parts.js';
 import { TechnicianCommands } from './technician-commands.js';
 import { TechniciansThread } from './technicians-thread.js';
 import { TicketIntake } from './ticket-intake.js';
+import { UserChatOutbox } from './user-chat-outbox.js';
 import { UserTurns } from './user-turns.js';
 
 export interface EngineSettings extends LimitSettings {
@@ -101,6 +105,8 @@ export interface ConversationEngine extends SupportEngine {
   tick(): Promise<void>;
   /** After a start: finish what the previous process left half done. */
   recover(): Promise<void>;
+  /** Resolves once the work that follows recorded messages (answers, endings) is done: tests, a clean stop. */
+  idle(): Promise<void>;
 }
 
 export function createConversationEngine(deps: EngineDeps): ConversationEngine {
@@ -110,6 +116,7 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
   const intake = new TicketIntake(ctx, parts);
   const outcomes = new ConversationOutcomes(ctx, parts);
   parts.thread = new TechniciansThread(ctx);
+  parts.chatOutbox = new UserChatOutbox(ctx);
   parts.intake = intake;
   parts.assistant = new AssistantTurn(ctx, parts);
   parts.outcomes = outcomes;
@@ -132,5 +139,6 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
     },
     tick: () => recovery.tick(),
     recover: () => recovery.recover(),
+    idle: () => ctx.idle(),
   };
 }

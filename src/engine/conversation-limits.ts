@@ -24,7 +24,7 @@ export function minutesLeft(record: ConversationRecord, now: Date): number {
   return Math.max(0, (Date.parse(record.deadlineAt) - now.getTime()) / 60_000);
 }
 
-export function isPastDeadline(record: ConversationRecord, now: Date): boolean {
+export function isPastDeadline(record: Pick<ConversationRecord, 'deadlineAt'>, now: Date): boolean {
   return record.deadlineAt !== null && now.getTime() >= Date.parse(record.deadlineAt);
 }
 

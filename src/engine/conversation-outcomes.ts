@@ -9,12 +9,12 @@ import { isLive, type ConversationRecord, type OutcomeKind } from '../ports/conv
 import type { Ticket, TicketChange } from '../ports/ticket-desk.js';
 import { note } from './atera-comment-text.js';
 import type { EngineContext } from './engine-context.js';
-import type { EngineParts, OutcomesPart } from './engine-parts.js';
+import type { EndingOptions, EngineParts, OutcomesPart } from './engine-parts.js';
 import { rememberHandOver } from './handed-over.js';
 import { describeReason, handoverComment, resolutionComment, summarise } from './handover-summary.js';
 import { applyPendingChange } from './pending-ticket-change.js';
 import { reassignedToSomeoneElse, rememberTechnicianOf } from './ticket-technician.js';
-import { ticketSummary } from './ticket-summary.js';
+import { chatEntry, renderChatEntry, withChatMessages } from './user-chat-outbox.js';
 
 export class ConversationOutcomes implements OutcomesPart {
   constructor(
@@ -22,36 +22,74 @@ export class ConversationOutcomes implements OutcomesPart {
     private readonly parts: EngineParts,
   ) {}
 
-  async resolve(ticketId: number, reason: string): Promise<ConversationRecord | null> {
+  /** Each ending is one write that only applies to a live conversation, so carrying it out twice is harmless. */
+  async carryOut(ticketId: number, options: EndingOptions = {}): Promise<ConversationRecord | null> {
+    const record = await this.ctx.deps.store.getConversation(ticketId);
+    const step = record?.pendingStep;
+    if (!record || !step) return record;
+    switch (step.kind) {
+      case 'resolve':
+        return this.resolve(ticketId, step.reason, options);
+      case 'escalate':
+        return this.endAs(ticketId, 'escalated', step.reason, step.note ?? null, undefined, options);
+      case 'time_out':
+        return this.endAs(ticketId, 'timed_out', 'time_limit', null, undefined, options);
+    }
+  }
+
+  async resolve(
+    ticketId: number,
+    reason: string,
+    options: EndingOptions = {},
+  ): Promise<ConversationRecord | null> {
     const now = this.ctx.now();
     const ended = await this.ctx.write(ticketId, (current) => {
       if (!current || !isLive(current.state)) return { result: null };
-      const next: ConversationRecord = {
+      let next: ConversationRecord = {
         ...current,
         state: 'resolved',
         awaitingAnswer: false,
+        answerLease: null,
+        pendingStep: null,
         outcome: { kind: 'resolved', reason, at: now },
         pendingTicketChange: { status: 'Resolved' },
       };
+      if (!options.announced)
+        next = withChatMessages(next, chatEntry(this.ctx, { card: 'resolution_summary' }));
       return { conversation: next, comments: [this.ctx.internal(resolutionComment(next))], result: next };
     });
     if (!ended) return null;
-    this.ctx.logFor(ended).info({ outcome: 'resolved' }, 'conversation ended');
+    this.ctx.logFor(ended).info({ outcome: 'resolved', reason }, 'conversation ended');
+    await this.parts.chatOutbox.deliver(ticketId);
     await applyPendingChange(this.ctx, ended);
-    await this.ctx.sendSafely(ended, { kind: 'card', card: this.resolutionCard(ended) });
     await this.finish(ended, 'Resolved: the user confirmed the fix.');
     return ended;
   }
 
   resolutionCard(record: ConversationRecord): CardSpec {
-    const s = summarise(record, 'resolved');
-    return {
-      kind: 'resolution_summary',
-      ticket: ticketSummary(record, this.ctx.settings.maxRounds),
-      problem: s.problem,
-      steps: s.tried,
-      result: 'Fixed — you confirmed it works. Your ticket is now resolved.',
-    };
+    return (
+      renderChatEntry(
+        record,
+        chatEntry(this.ctx, { card: 'resolution_summary' }),
+        this.ctx.settings.maxRounds,
+      ) as {
+        kind: 'card';
+        card: CardSpec;
+      }
+    ).card;
+  }
+
+  handoverCard(record: ConversationRecord): CardSpec {
+    return (
+      renderChatEntry(
+        record,
+        chatEntry(this.ctx, { card: 'handover_notice' }),
+        this.ctx.settings.maxRounds,
+      ) as {
+        kind: 'card';
+        card: CardSpec;
+      }
+    ).card;
   }
 
   async escalate(ticketId: number, reason: string, modelNote?: string | null, by?: string): Promise<void> {
@@ -69,7 +107,8 @@ export class ConversationOutcomes implements OutcomesPart {
     reason: string,
     modelNote: string | null,
     by?: string,
-  ): Promise<void> {
+    options: EndingOptions = {},
+  ): Promise<ConversationRecord | null> {
     const now = this.ctx.now();
     const { escalation } = this.ctx.settings;
     const ended = await this.ctx.write(ticketId, (current) => {
@@ -77,20 +116,25 @@ export class ConversationOutcomes implements OutcomesPart {
       const change: TicketChange = {};
       if (escalation.priority) change.priority = escalation.priority;
       if (escalation.status && escalation.status !== current.ticket.status) change.status = escalation.status;
-      const next: ConversationRecord = {
+      let next: ConversationRecord = {
         ...current,
         state: kind,
         awaitingAnswer: false,
+        answerLease: null,
+        pendingStep: null,
         outcome: { kind, reason, at: now, ...(by ? { by } : {}) },
         pendingTicketChange: Object.keys(change).length > 0 ? change : null,
       };
+      if (!options.announced && current.chatConversationId) {
+        next = withChatMessages(next, chatEntry(this.ctx, { card: 'handover_notice' }));
+      }
       return {
         conversation: next,
         comments: [this.ctx.internal(handoverComment(next, reason, modelNote))],
         result: next,
       };
     });
-    if (!ended) return;
+    if (!ended) return null;
     this.ctx.logFor(ended).info({ outcome: kind, reason }, 'conversation ended');
     if (ended.user && ended.chatConversationId) {
       // What the user writes afterwards still reaches the technician (see user-turns.ts).
@@ -100,17 +144,8 @@ export class ConversationOutcomes implements OutcomesPart {
         at: now,
       });
     }
+    await this.parts.chatOutbox.deliver(ticketId);
     await applyPendingChange(this.ctx, ended);
-    await this.ctx.sendSafely(ended, {
-      kind: 'card',
-      card: {
-        kind: 'handover_notice',
-        ticket: ticketSummary(ended, this.ctx.settings.maxRounds),
-        reason: userFacingReason(reason),
-        nextSteps:
-          'A technician has your ticket and everything we tried, so you won’t have to repeat yourself. They will contact you here or by phone.',
-      },
-    });
     const s = summarise(ended, reason, modelNote);
     await this.finish(
       ended,
@@ -123,6 +158,7 @@ export class ConversationOutcomes implements OutcomesPart {
       ].join('\n'),
       true,
     );
+    return ended;
   }
 
   /** The watcher saw the ticket change in Atera: closed, resolved or reassigned there ends the conversation. */
@@ -150,13 +186,22 @@ export class ConversationOutcomes implements OutcomesPart {
       const reason = closed ? `ticket_${status}_in_atera` : 'reassigned_in_atera';
       const ended = await this.ctx.write(ticket.id, (c) => {
         if (!c || !isLive(c.state)) return { result: null };
-        const next: ConversationRecord = {
-          ...c,
-          ticket,
-          state: 'ended_in_atera',
-          awaitingAnswer: false,
-          outcome: { kind: 'ended_in_atera', reason, at: now },
-        };
+        const next: ConversationRecord = withChatMessages(
+          {
+            ...c,
+            ticket,
+            state: 'ended_in_atera',
+            awaitingAnswer: false,
+            answerLease: null,
+            pendingStep: null,
+            outcome: { kind: 'ended_in_atera', reason, at: now },
+          },
+          chatEntry(this.ctx, {
+            notice: closed
+              ? `Your ticket #${ticket.number} was ${status} by your IT team, so I’ll stop here. Thanks!`
+              : `A technician (${ticket.technician.fullName ?? 'from your IT team'}) is now handling ticket #${ticket.number} and will continue with you.`,
+          }),
+        );
         return {
           conversation: next,
           comments: [
@@ -173,12 +218,7 @@ export class ConversationOutcomes implements OutcomesPart {
       });
       if (!ended) return;
       this.ctx.logFor(ended).info({ reason }, 'conversation ended in Atera');
-      await this.ctx.sendSafely(ended, {
-        kind: 'text',
-        text: closed
-          ? `Your ticket #${ticket.number} was ${status} by your IT team, so I’ll stop here. Thanks!`
-          : `A technician (${ticket.technician.fullName ?? 'from your IT team'}) is now handling ticket #${ticket.number} and will continue with you.`,
-      });
+      await this.parts.chatOutbox.deliver(ticket.id);
       await this.finish(ended, closed ? `Ended: ticket ${status} in Atera.` : 'Ended: reassigned in Atera.');
     });
   }
@@ -208,21 +248,5 @@ export class ConversationOutcomes implements OutcomesPart {
       const fresh = await this.ctx.deps.store.getConversation(next.ticketId);
       if (fresh?.state === 'queued') await this.parts.intake.openConversation(fresh);
     });
-  }
-}
-
-function userFacingReason(reason: string): string {
-  switch (reason) {
-    case 'user_asked':
-      return 'You asked for a technician.';
-    case 'all_providers_failed':
-      return 'The assistant is not available right now.';
-    case 'round_limit':
-    case 'time_limit':
-      return 'We have reached the limit of what I can do in this chat.';
-    case 'technician':
-      return 'A technician is taking over your ticket.';
-    default:
-      return 'This needs a technician.';
   }
 }

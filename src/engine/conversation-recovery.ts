@@ -6,14 +6,16 @@
  */
 import { isLive } from '../ports/conversation-store.js';
 import { asTicketZeroError } from '../errors.js';
-import { takeAnswerLease } from './answer-lease.js';
 import { isPastDeadline } from './conversation-limits.js';
 import type { EngineContext } from './engine-context.js';
 import type { EngineParts } from './engine-parts.js';
 import { applyPendingChange } from './pending-ticket-change.js';
+import { CHAT_RETRY_AFTER_MS } from './user-chat-outbox.js';
 
 /** How long a queued intake or a missing first answer waits before the tick tries again. */
 const INTAKE_RETRY_MS = 30_000;
+/** A decision recorded with a user message is carried out by the tick when it is still pending this long after. */
+const PENDING_STEP_RETRY_MS = 5_000;
 
 export class ConversationRecovery {
   constructor(
@@ -23,12 +25,20 @@ export class ConversationRecovery {
 
   async tick(): Promise<void> {
     const { deps, locks } = this.ctx;
-    const { intake, assistant, outcomes } = this.parts;
+    const { intake, assistant, outcomes, chatOutbox } = this.parts;
     const now = this.ctx.clock();
     const live = await deps.store.listLive();
     for (const record of live) {
       try {
-        if (
+        if (record.chatOutbox?.length) {
+          // Recorded for the user but not sent (Teams failed, or whoever recorded it died): send it now.
+          await chatOutbox.deliver(record.ticketId, { olderThanMs: CHAT_RETRY_AFTER_MS });
+        }
+        if (record.pendingStep) {
+          // Decided with the user's message, not carried out yet (the process died right after).
+          if (now.getTime() - Date.parse(record.updatedAt) >= PENDING_STEP_RETRY_MS)
+            await outcomes.carryOut(record.ticketId);
+        } else if (
           (record.state === 'active' || record.state === 'awaiting_confirmation') &&
           isPastDeadline(record, now)
         ) {
@@ -43,17 +53,15 @@ export class ConversationRecovery {
         } else if (
           record.state === 'active' &&
           record.awaitingAnswer &&
-          record.answerLease &&
-          Date.parse(record.answerLease.until) <= now.getTime()
+          !assistant.isAnswering(record.ticketId) &&
+          (!record.answerLease || Date.parse(record.answerLease.until) <= now.getTime())
         ) {
           // The instance that took this message died (or failed) before answering it: answer it here.
-          await locks.run(record.ticketId, async () => {
-            const leased = await takeAnswerLease(this.ctx, record.ticketId);
-            if (leased) await assistant.answer(leased, { inTurn: false });
-          });
+          assistant.schedule(record.ticketId);
         } else if (
           record.state === 'active' &&
           !record.turns.some((t) => t.role === 'assistant') &&
+          !assistant.isAnswering(record.ticketId) &&
           now.getTime() - Date.parse(record.updatedAt) >= INTAKE_RETRY_MS
         ) {
           // The ticket card reached the user but the first answer did not: send it now.
@@ -68,20 +76,24 @@ export class ConversationRecovery {
         this.ctx.logFor(record).warn({ err: asTicketZeroError(error) }, 'tick step failed; will retry');
       }
     }
-    const recent = await deps.store.listEnded({ limit: 50 });
-    for (const record of recent) {
-      if (record.pendingTicketChange) await applyPendingChange(this.ctx, record);
-    }
+    await this.settleEnded(50, { olderThanMs: CHAT_RETRY_AFTER_MS });
   }
 
   async recover(): Promise<void> {
     const { deps, locks } = this.ctx;
-    const { intake, assistant, outcomes } = this.parts;
+    const { intake, assistant, outcomes, chatOutbox } = this.parts;
     const now = this.ctx.clock();
     const live = await deps.store.listLive();
+    // A store shared with other instances: what they recorded a moment ago is theirs to send.
+    const olderThanMs = this.ctx.settings.exclusiveStore === false ? CHAT_RETRY_AFTER_MS : 0;
     this.ctx.log.info({ live: live.length }, 'recovering live conversations');
     for (const record of live) {
       try {
+        await chatOutbox.deliver(record.ticketId, { olderThanMs });
+        if (record.pendingStep) {
+          await outcomes.carryOut(record.ticketId);
+          continue;
+        }
         await locks.run(record.ticketId, async () => {
           const fresh = await deps.store.getConversation(record.ticketId);
           if (!fresh || !isLive(fresh.state)) return;
@@ -95,17 +107,28 @@ export class ConversationRecovery {
           } else if (fresh.state === 'active' && !fresh.turns.some((t) => t.role === 'assistant')) {
             await intake.openConversation(fresh);
           } else if (fresh.state === 'active' && fresh.awaitingAnswer) {
-            const leased = await takeAnswerLease(this.ctx, fresh.ticketId);
-            if (leased) await assistant.answer(leased, { inTurn: false });
+            assistant.schedule(fresh.ticketId);
           }
         });
       } catch (error) {
         this.ctx.logFor(record).warn({ err: asTicketZeroError(error) }, 'recovery step failed');
       }
     }
-    const recent = await deps.store.listEnded({ limit: 100 });
+    await this.settleEnded(100, { olderThanMs });
+  }
+
+  /** Ended conversations with something left to do: a ticket change Atera has not taken, a message to send. */
+  private async settleEnded(limit: number, options: { olderThanMs: number }): Promise<void> {
+    const recent = await this.ctx.deps.store.listEnded({ limit });
     for (const record of recent) {
-      if (record.pendingTicketChange) await applyPendingChange(this.ctx, record);
+      try {
+        if (record.chatOutbox?.length) await this.parts.chatOutbox.deliver(record.ticketId, options);
+        if (record.pendingTicketChange) await applyPendingChange(this.ctx, record);
+      } catch (error) {
+        this.ctx
+          .logFor(record)
+          .warn({ err: asTicketZeroError(error) }, 'settling an ended conversation failed');
+      }
     }
   }
 }

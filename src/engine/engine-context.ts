@@ -17,6 +17,9 @@ export class EngineContext {
   readonly locks = new KeyedMutex();
   /** The engine's own log; a line about a ticket goes through `logFor`. */
   readonly log: Log;
+  /** Work that follows a recorded message (the model's answer, an ending), one job per ticket at a time. */
+  private readonly work = new KeyedMutex();
+  private readonly running = new Set<Promise<void>>();
 
   constructor(readonly deps: EngineDeps) {
     this.settings = deps.settings;
@@ -29,6 +32,25 @@ export class EngineContext {
       ticketId: record.ticketId,
       ...(record.chatConversationId ? { conversationId: record.chatConversationId } : {}),
     });
+  }
+
+  /**
+   * Runs `job` after the caller has returned (the inbound HTTP request is answered without waiting for it), after
+   * the ticket's earlier jobs. A failure is logged; what was recorded is picked up again by the tick.
+   */
+  background(ticketId: number, what: string, job: () => Promise<void>): void {
+    const done: Promise<void> = this.work
+      .run(ticketId, job)
+      .catch((error: unknown) => {
+        this.log.child({ ticketId }).error({ err: asTicketZeroError(error), what }, 'background work failed');
+      })
+      .finally(() => this.running.delete(done));
+    this.running.add(done);
+  }
+
+  /** Resolves once no background work is running (tests, and a clean stop). */
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
   }
 
   /** Changes one ticket's record (and queues the Atera comments it implies) in one store write. */

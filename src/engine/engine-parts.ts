@@ -8,6 +8,7 @@ import type { CardSpec } from '../ports/chat.js';
 import type { ConversationRecord, OutcomeKind } from '../ports/conversation-store.js';
 import type { StartResult } from './conversation-engine.js';
 import type { TechniciansThread } from './technicians-thread.js';
+import type { UserChatOutbox } from './user-chat-outbox.js';
 
 /** ticket-intake.ts */
 export interface IntakePart {
@@ -19,14 +20,26 @@ export interface IntakePart {
 
 /** assistant-turn.ts */
 export interface AssistantPart {
-  /** Asks the model for the next answer, delivers and records it, and acts on its outcome. */
-  answer(record: ConversationRecord, options: { inTurn: boolean }): Promise<void>;
+  /** Answers the unanswered user message(s) now: asks the model, records the answer, then sends it. */
+  answerPending(ticketId: number): Promise<void>;
+  /** The same, in the background. */
+  schedule(ticketId: number): void;
+  /** This process is answering the ticket right now. */
+  isAnswering(ticketId: number): boolean;
 }
 
 /** conversation-outcomes.ts */
+/** How an ending reaches the user: as a card in the chat, or (`announced`) as the card replacing a pressed one. */
+export interface EndingOptions {
+  announced?: boolean;
+}
+
 export interface OutcomesPart {
-  resolve(ticketId: number, reason: string): Promise<ConversationRecord | null>;
+  /** Carries out the pending step recorded with the user's last message; the record afterwards. */
+  carryOut(ticketId: number, options?: EndingOptions): Promise<ConversationRecord | null>;
+  resolve(ticketId: number, reason: string, options?: EndingOptions): Promise<ConversationRecord | null>;
   resolutionCard(record: ConversationRecord): CardSpec;
+  handoverCard(record: ConversationRecord): CardSpec;
   escalate(ticketId: number, reason: string, modelNote?: string | null, by?: string): Promise<void>;
   timeOut(ticketId: number): Promise<void>;
   endAs(
@@ -35,11 +48,14 @@ export interface OutcomesPart {
     reason: string,
     modelNote: string | null,
     by?: string,
-  ): Promise<void>;
+    options?: EndingOptions,
+  ): Promise<ConversationRecord | null>;
 }
 
 export interface EngineParts {
   intake: IntakePart;
+  /** user-chat-outbox.ts */
+  chatOutbox: UserChatOutbox;
   assistant: AssistantPart;
   outcomes: OutcomesPart;
   /** technicians-thread.ts */

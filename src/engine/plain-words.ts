@@ -1,6 +1,7 @@
 /**
- * What an end user's plain words mean when the engine must decide without the model: confirming a fix,
- * saying it is still broken, or asking for a person. English, German, French and Spanish.
+ * What an end user's plain words mean, decided without the model (which may ignore every format): saying the
+ * problem is solved, confirming a fix, saying it is still broken, or asking for a person. English, German, French
+ * and Spanish.
  * These only ever lead to outcomes the user is entitled to (confirm their own fix, ask for a human).
  */
 
@@ -43,6 +44,25 @@ const POSITIVE = [
   /\bresuelto\b/,
 ];
 
+/**
+ * Phrases that say the problem is gone, in the middle of a conversation ("it's fixed", "works now", "das geht
+ * wieder", "ça marche", "ya funciona"). Stricter than a bare "yes": that only answers "is it fixed?".
+ */
+const IT_WORKS = [
+  /\b(fixed|solved|resolved|sorted)\b/,
+  /\b(it|that|this|everything|all|outlook|teams|vpn|printer|laptop|wifi|mail|email) (works?|is working)\b/,
+  /\b(works?|working) (now|again|fine|perfectly|great)\b/,
+  /\b(problem|issue) (is )?gone\b/,
+  /\bgeht (jetzt )?wieder\b/,
+  /\bfunktioniert (jetzt |wieder|jetzt wieder|alles)/,
+  /\b(gel[öo]st|behoben|erledigt)\b/,
+  /(?:^|[\s,.!])(ça|ca|cela|tout) (re)?marche\b/,
+  /(?:^|[\s,.!])(ça|ca|cela|tout) (re)?fonctionne\b/,
+  /\b(r[ée]solu|r[ée]par[ée])\b/,
+  /\bfunciona( ya| bien| de nuevo| otra vez)?\b/,
+  /\b(resuelto|solucionado|arreglado)\b/,
+];
+
 /** The whole message is only the word (the app's "technician" command, or a user typing "human?"). */
 const ONLY_A_PERSON =
   /^(?:an? |the )?(?:human|person|real person|technician|agent|engineer|operator|techniker|mensch|technicien|humain|t[ée]cnico|humano)[.!?]*$/;
@@ -70,6 +90,18 @@ export function readConfirmation(text: string): 'yes' | 'no' | null {
   if (negative) return 'no';
   if (positive) return 'yes';
   return null;
+}
+
+/**
+ * True when the user says, unprompted, that the problem is solved: the engine then asks them to confirm, whatever
+ * the model wrote. A negation ("still not fixed", "ça ne marche pas") never counts.
+ */
+export function saysItWorks(text: string): boolean {
+  const t = normalise(text);
+  if (t.length === 0 || t.length > 300) return false;
+  if (NEGATIVE.filter((re) => !/\bstill\b/.test(re.source)).some((re) => re.test(t))) return false;
+  if (/\bstill\b/.test(t) && !/\bstill (works?|working)\b/.test(t)) return false;
+  return IT_WORKS.some((re) => re.test(t));
 }
 
 /** True when the user asks to be handed to a person. */

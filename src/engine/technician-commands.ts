@@ -14,6 +14,8 @@ import { isPastDeadline, minutesLeft, roundLimitReached } from './conversation-l
 import type { EngineContext } from './engine-context.js';
 import type { EngineParts } from './engine-parts.js';
 import { describeReason } from './handover-summary.js';
+import { newAnswerLease } from './answer-lease.js';
+import { chatEntry, withChatMessages } from './user-chat-outbox.js';
 import { parseTechnicianCommand, TECHNICIAN_HELP, type ParsedCommand } from './parse-technician-command.js';
 
 export class TechnicianCommands {
@@ -235,11 +237,21 @@ export class TechnicianCommands {
       }
       case 'resume': {
         if (record.state !== 'paused') return reply(`Ticket #${record.ticket.number} is not paused.`);
-        const updated = await this.ctx.transition(ticketId, 'paused', 'active', audit('resumed the AI'));
+        const updated = await this.ctx.write(ticketId, (c) => {
+          if (!c || c.state !== 'paused') return { result: null };
+          // A message the user wrote while paused is answered now.
+          const owed = c.awaitingAnswer || c.turns.at(-1)?.role === 'user';
+          const next: ConversationRecord = {
+            ...c,
+            state: 'active',
+            awaitingAnswer: owed,
+            answerLease: owed ? newAnswerLease(this.ctx) : null,
+          };
+          return { conversation: next, comments: [audit('resumed the AI')], result: next };
+        });
         if (updated) {
           await thread.updateCard(updated);
-          if (updated.turns.at(-1)?.role === 'user')
-            await this.parts.assistant.answer(updated, { inTurn: false });
+          if (updated.awaitingAnswer) this.parts.assistant.schedule(ticketId);
         }
         return reply(`Resumed the AI on #${record.ticket.number}.`);
       }
@@ -251,20 +263,23 @@ export class TechnicianCommands {
         }
         const updated = await this.ctx.write(ticketId, (c) => {
           if (!c || !isLive(c.state)) return { result: null };
-          const next: ConversationRecord = {
-            ...c,
-            state: 'taken_over',
-            takenOverBy: { id: context.from.userId, name: who },
-            awaitingAnswer: false,
-          };
+          const next: ConversationRecord = withChatMessages(
+            {
+              ...c,
+              state: 'taken_over',
+              takenOverBy: { id: context.from.userId, name: who },
+              awaitingAnswer: false,
+              answerLease: null,
+            },
+            chatEntry(this.ctx, {
+              notice: `${who}, a technician from your IT team, is joining this chat and will continue with you.`,
+            }),
+          );
           return { conversation: next, comments: [audit('took over the conversation')], result: next };
         });
         if (updated) {
           deps.observer?.conversationTakenOver?.(updated);
-          await this.ctx.sendSafely(updated, {
-            kind: 'text',
-            text: `${who}, a technician from your IT team, is joining this chat and will continue with you.`,
-          });
+          await this.parts.chatOutbox.deliver(ticketId);
           await thread.updateCard(updated);
         }
         return reply(
@@ -281,7 +296,12 @@ export class TechnicianCommands {
         }
         const updated = await this.ctx.write(ticketId, (c) => {
           if (!c || c.state !== 'taken_over') return { result: null };
-          const next: ConversationRecord = { ...c, state: 'active', takenOverBy: null };
+          const next: ConversationRecord = withChatMessages(
+            { ...c, state: 'active', takenOverBy: null },
+            chatEntry(this.ctx, {
+              notice: 'I’m TicketZero again — let’s continue. Tell me what you see now.',
+            }),
+          );
           return {
             conversation: next,
             comments: [audit('handed the conversation back to the AI')],
@@ -289,10 +309,7 @@ export class TechnicianCommands {
           };
         });
         if (updated) {
-          await this.ctx.sendSafely(updated, {
-            kind: 'text',
-            text: 'I’m TicketZero again — let’s continue. Tell me what you see now.',
-          });
+          await this.parts.chatOutbox.deliver(ticketId);
           await thread.updateCard(updated);
         }
         return reply(`Handed #${record.ticket.number} back to the AI.`);
@@ -324,7 +341,10 @@ export class TechnicianCommands {
         authorName: context.from.name,
       };
       return {
-        conversation: { ...c, turns: [...c.turns, turn] },
+        conversation: withChatMessages(
+          { ...c, turns: [...c.turns, turn] },
+          chatEntry(this.ctx, { turnSeq: turn.seq }),
+        ),
         comments: [
           {
             text: technicianTurnComment(turn),
@@ -338,11 +358,7 @@ export class TechnicianCommands {
       };
     });
     if (!saved) return { kind: 'text', text: 'The conversation is no longer taken over.' };
-    await this.ctx.deps.chat.send(record.chatConversationId, {
-      kind: 'text',
-      text,
-      speaker: context.from.name,
-    });
+    await this.parts.chatOutbox.deliver(record.ticketId);
     return { kind: 'text', text: `Sent to ${record.user?.displayName ?? 'the user'}.` };
   }
 

@@ -6,6 +6,7 @@
 import type { ConversationRecord } from '../ports/conversation-store.js';
 import type { Ticket } from '../ports/ticket-desk.js';
 import { asTicketZeroError } from '../errors.js';
+import { newAnswerLease } from './answer-lease.js';
 import { note } from './atera-comment-text.js';
 import type { StartResult } from './conversation-engine.js';
 import { deadlineFrom } from './conversation-limits.js';
@@ -181,6 +182,8 @@ export class TicketIntake implements IntakePart {
           chatConversationId: conversationId,
           startedAt: now.toISOString(),
           deadlineAt: deadlineFrom(now, settings),
+          awaitingAnswer: true,
+          answerLease: newAnswerLease(this.ctx),
         };
         return {
           conversation: next,
@@ -201,8 +204,19 @@ export class TicketIntake implements IntakePart {
     }
     const thread = await this.parts.thread.ensure(record);
     if (thread) record = thread;
-    if (!record.turns.some((t) => t.role === 'assistant'))
-      await this.parts.assistant.answer(record, { inTurn: false });
+    if (record.turns.some((t) => t.role === 'assistant')) return;
+    // The first answer is owed like the answer to a user message (recorded as owed when the chat started).
+    if (!record.awaitingAnswer) {
+      await this.ctx.write(record.ticketId, (c) =>
+        c?.state === 'active' && !c.turns.some((t) => t.role === 'assistant')
+          ? {
+              conversation: { ...c, awaitingAnswer: true, answerLease: newAnswerLease(this.ctx) },
+              result: undefined,
+            }
+          : { result: undefined },
+      );
+    }
+    await this.parts.assistant.answerPending(record.ticketId);
   }
 }
 

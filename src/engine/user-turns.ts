@@ -1,26 +1,41 @@
 /**
- * The user's side of a conversation: each message from the 1:1 chat (a redelivery answered at most once, over
- * the rate limit refused, recorded as a turn with its Atera comment and mirrored to the thread), the answer to
- * "is it fixed?", the user's card buttons, and messages after a hand-over, which reach the technician instead
- * of the AI.
+ * The user's side of a conversation: each message from the 1:1 chat and each card button. The inbound path only
+ * validates, de-duplicates (by activity id), records and returns, so Teams gets its HTTP answer at once; what the
+ * message leads to (decided in user-message-rules.ts and recorded with it) runs right after, in the background:
+ * the model's answer, the confirmation question, an ending. After a hand-over, the user's messages still reach
+ * the ticket and its thread for the technician. Every message not acted on is logged with the reason.
  */
 import type { CardSpec } from '../ports/chat.js';
 import { isLive, type ConversationRecord, type Turn } from '../ports/conversation-store.js';
 import type { UserCardAction, UserMessage } from '../ports/support-engine.js';
-import { newAnswerLease, takeAnswerLease } from './answer-lease.js';
+import { newAnswerLease } from './answer-lease.js';
 import { userTurnComment } from './atera-comment-text.js';
-import { isPastDeadline } from './conversation-limits.js';
 import type { EngineContext } from './engine-context.js';
 import type { EngineParts } from './engine-parts.js';
 import { handOverFor } from './handed-over.js';
-import { asksForHuman, readConfirmation } from './plain-words.js';
 import { ticketSummary } from './ticket-summary.js';
+import { chatEntry, withChatMessages } from './user-chat-outbox.js';
+import { decideUserMessage, type UserMessageDecision } from './user-message-rules.js';
 import { UserRateLimit } from './user-rate-limit.js';
 
 const MAX_USER_TEXT = 4000;
+/** The user is told to slow down at most this often. */
+const SLOW_DOWN_EVERY_MS = 60_000;
+
+const SLOW_DOWN =
+  'You are sending messages faster than I can read them. I have added them all to your ticket; please wait for my answer.';
+const NO_TEXT = 'Please describe in words what you see.';
+const NO_ATTACHMENTS =
+  'I can only read text here, so attachments are not passed on. Please describe in words what you see.';
+
+type Recorded =
+  | { kind: 'recorded'; record: ConversationRecord; decision: UserMessageDecision; text: string }
+  | { kind: 'duplicate'; record: ConversationRecord }
+  | { kind: 'gone' };
 
 export class UserTurns {
   private readonly rateLimit: UserRateLimit;
+  private readonly slowDownToldAt = new Map<string, number>();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -35,6 +50,10 @@ export class UserTurns {
     const record = talking.find((c) => c.chatConversationId === message.conversationId) ?? talking[0];
     if (!record && live.length === 0 && (await this.addToHandedOverTicket(message))) return;
     if (!record) {
+      this.ctx.log.info(
+        { conversationId: message.conversationId, activityId: message.activityId, queued: live.length },
+        'message not acted on: no conversation with this user is open',
+      );
       await this.ctx.deps.chat.send(message.conversationId, {
         kind: 'text',
         text: live.length
@@ -43,156 +62,75 @@ export class UserTurns {
       });
       return;
     }
-    await this.ctx.locks.run(record.ticketId, () => this.handleUserMessage(record.ticketId, message));
+    const log = this.ctx.logFor(record);
+    const text = this.textOf(message);
+    if (text === null) {
+      log.info({ activityId: message.activityId }, 'message not acted on: no text');
+      await this.ctx.sendSafely(record, {
+        kind: 'text',
+        text: message.attachmentCount > 0 ? NO_ATTACHMENTS : NO_TEXT,
+      });
+      return;
+    }
+    const overRateLimit = !this.rateLimit.allow(message.userId, this.ctx.clock().getTime());
+    const slowDown = overRateLimit && this.shouldTellToSlowDown(message.userId);
+    const recorded = await this.record(
+      record.ticketId,
+      message,
+      text,
+      (current) => decideUserMessage(current, text, this.ctx.clock(), this.ctx.settings, { overRateLimit }),
+      () => (slowDown ? SLOW_DOWN : null),
+    );
+    if (recorded.kind === 'gone') {
+      log.info({ activityId: message.activityId }, 'message not acted on: the conversation just ended');
+      return;
+    }
+    if (recorded.kind === 'duplicate') {
+      this.onRedelivery(recorded.record, message.activityId);
+      return;
+    }
+    this.followUp(recorded);
   }
 
-  /**
-   * After a hand-over, the user's messages in the same chat are added to the ticket (and its thread) for the
-   * technician, for a week; the AI does not answer them. False when there is no such ticket.
-   */
-  private async addToHandedOverTicket(message: UserMessage): Promise<boolean> {
-    const { deps } = this.ctx;
-    const handed = await handOverFor(deps.store, message, this.ctx.clock());
-    if (!handed) return false;
-    const record = await deps.store.getConversation(handed.ticketId);
-    if (!record || (record.state !== 'escalated' && record.state !== 'timed_out')) return false;
-    if (!this.rateLimit.allow(message.userId, this.ctx.clock().getTime())) return true;
-    const text = message.text.trim().slice(0, MAX_USER_TEXT);
-    if (!text) return false;
-    const at = message.receivedAt || this.ctx.now();
-    await this.ctx.write(record.ticketId, () => ({
-      comments: [
-        {
-          text: `${record.user?.displayName ?? 'End user'} (end user, via Teams, after the hand-over):\n${text}`,
-          visibility: this.ctx.settings.commentVisibility,
-          author: 'end_user',
-          endUserId: record.ticket.endUser.id,
-          timestampUtc: at,
-          marker: `tz-${record.ticketId}-after-${message.activityId}`.slice(0, 80),
-        },
-      ],
-      result: undefined,
-    }));
-    await this.parts.thread.mirror(record, 'user', text);
-    // The hand-over was remembered for this very chat, so the record's chat is the one the message came from.
-    await this.ctx.sendSafely(record, {
-      kind: 'text',
-      text: `Thanks — I added this to ticket #${record.ticket.number} for the technician who is handling it.`,
-    });
-    this.ctx.logFor(record).info({}, 'message added after hand-over');
+  /** Message text as the engine keeps it; null when there is none. */
+  private textOf(message: UserMessage): string | null {
+    const text = message.text.trim();
+    if (text.length === 0) return null;
+    return text.length > MAX_USER_TEXT ? `${text.slice(0, MAX_USER_TEXT)} [message shortened]` : text;
+  }
+
+  /** The user is told to slow down once a minute, however many messages are over the limit. */
+  private shouldTellToSlowDown(userId: string): boolean {
+    const now = this.ctx.clock().getTime();
+    const told = this.slowDownToldAt.get(userId);
+    if (told !== undefined && now - told < SLOW_DOWN_EVERY_MS) return false;
+    this.slowDownToldAt.set(userId, now);
+    if (this.slowDownToldAt.size > 10_000) this.slowDownToldAt.clear();
     return true;
   }
 
-  private async handleUserMessage(ticketId: number, message: UserMessage): Promise<void> {
-    const record = await this.ctx.deps.store.getConversation(ticketId);
-    if (!record || !isLive(record.state) || !record.chatConversationId) return;
-    const log = this.ctx.logFor(record);
-    if (record.turns.some((t) => t.inboundId === message.activityId)) {
-      // A redelivery (the first delivery failed, perhaps with the instance that took it). If that message is
-      // still unanswered and no live instance is answering it, answer it now.
-      const last = record.turns.filter((t) => t.role === 'user').at(-1);
-      if (record.state === 'active' && record.awaitingAnswer && last?.inboundId === message.activityId) {
-        const leased = await takeAnswerLease(this.ctx, ticketId);
-        if (leased) {
-          log.info({ activityId: message.activityId }, 'answering a redelivered, unanswered message');
-          await this.parts.assistant.answer(leased, { inTurn: true });
-          return;
-        }
-      }
-      log.info({ activityId: message.activityId }, 'duplicate delivery ignored');
-      return;
-    }
-    const nowDate = this.ctx.clock();
-    if (!this.rateLimit.allow(message.userId, nowDate.getTime())) {
-      log.warn({ userId: message.userId }, 'user over the message rate limit');
-      await this.ctx.sendSafely(record, {
-        kind: 'text',
-        text: 'You are sending messages faster than I can read them. Please wait a moment and send one message with everything you see.',
-      });
-      return;
-    }
-    let text = message.text.trim();
-    if (text.length === 0) {
-      await this.ctx.sendSafely(record, {
-        kind: 'text',
-        text:
-          message.attachmentCount > 0
-            ? 'I can only read text here, so attachments are not passed on. Please describe in words what you see.'
-            : 'Please describe in words what you see.',
-      });
-      return;
-    }
-    if (text.length > MAX_USER_TEXT) text = `${text.slice(0, MAX_USER_TEXT)} [message shortened]`;
-    log.debug({ chars: text.length }, 'user message received');
-
-    if (
-      isPastDeadline(record, nowDate) &&
-      (record.state === 'active' || record.state === 'awaiting_confirmation')
-    ) {
-      await this.recordUserTurn(record, message, text, { countsAsRound: false });
-      await this.parts.outcomes.timeOut(record.ticketId);
-      return;
-    }
-
-    switch (record.state) {
-      case 'paused':
-      case 'taken_over': {
-        const updated = await this.recordUserTurn(record, message, text, { countsAsRound: false });
-        if (updated) await this.parts.thread.mirror(updated, 'user', text);
-        return;
-      }
-      case 'awaiting_confirmation': {
-        const answer = readConfirmation(text);
-        const updated = await this.recordUserTurn(record, message, text, { countsAsRound: answer !== 'yes' });
-        if (!updated) return;
-        await this.parts.thread.mirror(updated, 'user', text);
-        if (answer === 'yes') {
-          await this.parts.outcomes.resolve(updated.ticketId, 'user_confirmed');
-          return;
-        }
-        await this.ctx.transition(updated.ticketId, 'awaiting_confirmation', 'active');
-        await this.continueTurn(updated.ticketId, text);
-        return;
-      }
-      case 'active': {
-        const updated = await this.recordUserTurn(record, message, text, { countsAsRound: true });
-        if (!updated) return;
-        await this.parts.thread.mirror(updated, 'user', text);
-        await this.continueTurn(updated.ticketId, text);
-        return;
-      }
-      default:
-        return;
-    }
-  }
-
-  /** After a user turn was recorded: hand over if asked (or past the last round), else let the model answer. */
-  private async continueTurn(ticketId: number, text: string): Promise<void> {
-    const record = await this.ctx.deps.store.getConversation(ticketId);
-    if (!record || record.state !== 'active') return;
-    if (asksForHuman(text)) {
-      await this.parts.outcomes.escalate(ticketId, 'user_asked');
-      return;
-    }
-    if (record.rounds > this.ctx.settings.maxRounds) {
-      await this.parts.outcomes.escalate(ticketId, 'still_broken_at_limit');
-      return;
-    }
-    await this.ctx.deps.chat.sendTyping(record.chatConversationId!).catch(() => undefined);
-    await this.parts.assistant.answer(record, { inTurn: true });
-  }
-
-  private async recordUserTurn(
-    record: ConversationRecord,
+  /**
+   * Records the message as a turn with its Atera comment and the decision about it, in one write; a message
+   * already recorded (Teams redelivers) is recognised by its activity id.
+   */
+  private async record(
+    ticketId: number,
     message: UserMessage,
     text: string,
-    options: { countsAsRound: boolean },
-  ): Promise<ConversationRecord | null> {
+    decide: (current: ConversationRecord) => UserMessageDecision,
+    notice?: (current: ConversationRecord) => string | null,
+    /** The conversation was handed over: the message joins the ended record for the technician. */
+    afterHandOver = false,
+  ): Promise<Recorded> {
     const at = message.receivedAt || this.ctx.now();
-    return this.ctx.write(record.ticketId, (current) => {
-      if (!current || !isLive(current.state)) return { result: null };
-      if (current.turns.some((t) => t.inboundId === message.activityId)) return { result: null };
-      const rounds = options.countsAsRound ? current.rounds + 1 : current.rounds;
+    return this.ctx.write<Recorded>(ticketId, (current) => {
+      if (!current || isLive(current.state) === afterHandOver) return { result: { kind: 'gone' } };
+      if (!current.chatConversationId) return { result: { kind: 'gone' } };
+      if (current.turns.some((t) => t.inboundId === message.activityId)) {
+        return { result: { kind: 'duplicate', record: current } };
+      }
+      const d = decide(current);
+      const rounds = d.countsAsRound ? current.rounds + 1 : current.rounds;
       const turn: Turn = {
         seq: current.turns.length + 1,
         role: 'user',
@@ -200,13 +138,19 @@ export class UserTurns {
         at,
         inboundId: message.activityId,
       };
-      const next: ConversationRecord = {
-        ...current,
-        rounds,
-        turns: [...current.turns, turn],
-        awaitingAnswer: options.countsAsRound,
-        answerLease: options.countsAsRound ? newAnswerLease(this.ctx) : (current.answerLease ?? null),
-      };
+      let next: ConversationRecord = { ...current, rounds, state: d.state, turns: [...current.turns, turn] };
+      if (d.next === 'answer') {
+        next = { ...next, awaitingAnswer: true, answerLease: newAnswerLease(this.ctx) };
+      } else if (d.next === 'ask_confirmation') {
+        next = withChatMessages(
+          { ...next, awaitingAnswer: false, answerLease: null },
+          chatEntry(this.ctx, { card: 'confirm_fix' }),
+        );
+      } else if (d.next !== 'record_only') {
+        next = { ...next, awaitingAnswer: false, answerLease: null, pendingStep: d.next };
+      }
+      const said = notice?.(current);
+      if (said) next = withChatMessages(next, chatEntry(this.ctx, { notice: said }));
       return {
         conversation: next,
         comments: [
@@ -219,9 +163,104 @@ export class UserTurns {
             marker: this.ctx.marker(current.ticketId, turn.seq),
           },
         ],
-        result: next,
+        result: { kind: 'recorded', record: next, decision: d, text },
       };
     });
+  }
+
+  /** What a recorded message leads to, after the inbound request was answered. */
+  private followUp(recorded: Extract<Recorded, { kind: 'recorded' }>): void {
+    const { record, decision, text } = recorded;
+    const log = this.ctx.logFor(record);
+    if (decision.next === 'record_only') {
+      log.info({ round: record.rounds, why: decision.why }, 'message recorded, not answered');
+    } else {
+      log.info(
+        {
+          round: record.rounds,
+          next: typeof decision.next === 'string' ? decision.next : decision.next.kind,
+          why: decision.why,
+        },
+        'user message recorded',
+      );
+    }
+    this.ctx.background(record.ticketId, 'user message', async () => {
+      await this.parts.chatOutbox.deliver(record.ticketId);
+      await this.parts.thread.mirror(record, 'user', text);
+      if (decision.next === 'answer') {
+        await this.parts.assistant.answerPending(record.ticketId);
+      } else if (decision.next === 'ask_confirmation') {
+        await this.parts.thread.updateCard(record);
+      } else if (decision.next !== 'record_only') {
+        await this.parts.outcomes.carryOut(record.ticketId);
+      }
+    });
+  }
+
+  /** A message recorded before (Teams delivered it again): answered only if it is still unanswered. */
+  private onRedelivery(record: ConversationRecord, activityId: string): void {
+    const log = this.ctx.logFor(record);
+    const last = record.turns.filter((t) => t.role === 'user').at(-1);
+    if (record.state === 'active' && record.awaitingAnswer && last?.inboundId === activityId) {
+      log.info({ activityId }, 'redelivered message still unanswered: answering it');
+      this.ctx.background(record.ticketId, 'redelivery', () =>
+        this.parts.assistant.answerPending(record.ticketId),
+      );
+      return;
+    }
+    log.info({ activityId }, 'message not acted on: a redelivery of a message already recorded');
+  }
+
+  /**
+   * After a hand-over, the user's messages in the same chat are added to the ticket (and its thread) for the
+   * technician, for a week; the AI does not answer them. False when there is no such ticket.
+   */
+  private async addToHandedOverTicket(message: UserMessage): Promise<boolean> {
+    const { deps } = this.ctx;
+    const handed = await handOverFor(deps.store, message, this.ctx.clock());
+    if (!handed) return false;
+    const record = await deps.store.getConversation(handed.ticketId);
+    if (!record || (record.state !== 'escalated' && record.state !== 'timed_out')) return false;
+    const log = this.ctx.logFor(record);
+    const text = this.textOf(message);
+    if (text === null) {
+      log.info({ activityId: message.activityId }, 'message not acted on: no text (after the hand-over)');
+      return true;
+    }
+    const overRateLimit = !this.rateLimit.allow(message.userId, this.ctx.clock().getTime());
+    const slowDown = overRateLimit && this.shouldTellToSlowDown(message.userId);
+    const recorded = await this.record(
+      handed.ticketId,
+      message,
+      text,
+      (current) => ({
+        countsAsRound: false,
+        state: current.state,
+        next: 'record_only',
+        why: 'after the hand-over',
+      }),
+      (current) =>
+        overRateLimit
+          ? slowDown
+            ? SLOW_DOWN
+            : null
+          : `Thanks — I added this to ticket #${current.ticket.number} for the technician who is handling it.`,
+      true,
+    );
+    if (recorded.kind === 'duplicate') {
+      log.info(
+        { activityId: message.activityId },
+        'message not acted on: a redelivery of a message already recorded',
+      );
+      return true;
+    }
+    if (recorded.kind !== 'recorded') return true;
+    log.info({ overRateLimit }, 'message added to the ticket after the hand-over');
+    this.ctx.background(handed.ticketId, 'message after hand-over', async () => {
+      await this.parts.chatOutbox.deliver(handed.ticketId);
+      await this.parts.thread.mirror(recorded.record, 'user', text);
+    });
+    return true;
   }
 
   /** Returns the card that replaces the one whose button was pressed, or null to leave it. */
@@ -229,50 +268,81 @@ export class UserTurns {
     const record = await this.ctx.deps.store.getConversation(action.ticketId);
     // A card action only ever acts on the presser's own ticket.
     if (!record || record.user?.id !== action.userId) return null;
-    return this.ctx.locks.run(record.ticketId, async () => {
-      const current = await this.ctx.deps.store.getConversation(action.ticketId);
-      if (!current || !isLive(current.state) || !current.chatConversationId) return null;
-      const message = (text: string): UserMessage => ({
-        conversationId: current.chatConversationId!,
-        activityId: `card:${action.verb}:${current.turns.length}`,
-        userId: action.userId,
-        tenantId: action.tenantId,
-        text,
-        attachmentCount: 0,
-        receivedAt: this.ctx.now(),
+    const log = this.ctx.logFor(record);
+    const talking = record.state === 'active' || record.state === 'awaiting_confirmation';
+    if (!talking || !record.chatConversationId) {
+      log.info({ verb: action.verb, state: record.state }, 'card action not acted on: conversation not live');
+      return null;
+    }
+    const words: Record<UserCardAction['verb'], string> = {
+      confirm_fixed: 'Yes, it’s fixed.',
+      still_broken: 'No, it’s still broken.',
+      ask_human: 'I’d like to talk to a technician.',
+    };
+    const text = words[action.verb];
+    const message: UserMessage = {
+      conversationId: record.chatConversationId,
+      activityId: `card:${action.verb}:${record.turns.length}`,
+      userId: action.userId,
+      tenantId: action.tenantId,
+      text,
+      attachmentCount: 0,
+      receivedAt: this.ctx.now(),
+    };
+    const recorded = await this.record(record.ticketId, message, text, (current) => {
+      const d = decideUserMessage(current, text, this.ctx.clock(), this.ctx.settings, {
+        overRateLimit: false,
       });
-      switch (action.verb) {
-        case 'confirm_fixed': {
-          if (current.state !== 'awaiting_confirmation' && current.state !== 'active') return null;
-          const text = 'Yes, it’s fixed.';
-          const updated = await this.recordUserTurn(current, message(text), text, { countsAsRound: false });
-          if (!updated) return null;
-          await this.parts.thread.mirror(updated, 'user', `${text} (card)`);
-          const resolved = await this.parts.outcomes.resolve(current.ticketId, 'user_confirmed');
-          return resolved ? this.parts.outcomes.resolutionCard(resolved) : null;
-        }
-        case 'still_broken': {
-          if (current.state !== 'awaiting_confirmation') return null;
-          const text = 'No, it’s still broken.';
-          const updated = await this.recordUserTurn(current, message(text), text, { countsAsRound: true });
-          if (!updated) return null;
-          await this.parts.thread.mirror(updated, 'user', `${text} (card)`);
-          await this.ctx.transition(updated.ticketId, 'awaiting_confirmation', 'active');
-          await this.continueTurn(updated.ticketId, text);
-          return {
-            kind: 'confirm_fix',
-            ticket: ticketSummary(updated, this.ctx.settings.maxRounds),
-            question: 'Thanks — let’s keep going.',
-          };
-        }
-        case 'ask_human': {
-          const text = 'I’d like to talk to a technician.';
-          const updated = await this.recordUserTurn(current, message(text), text, { countsAsRound: false });
-          if (updated) await this.parts.thread.mirror(updated, 'user', `${text} (card)`);
-          await this.parts.outcomes.escalate(current.ticketId, 'user_asked');
-          return null;
-        }
+      // The button says exactly what the user means, whatever the words would be read as.
+      if (action.verb === 'confirm_fixed' && typeof d.next !== 'object') {
+        return {
+          countsAsRound: false,
+          state: current.state,
+          next: { kind: 'resolve', reason: 'user_confirmed' },
+          why: 'the user pressed “It’s fixed”',
+        };
       }
+      if (action.verb === 'ask_human' && typeof d.next !== 'object') {
+        return {
+          countsAsRound: false,
+          state: current.state,
+          next: { kind: 'escalate', reason: 'user_asked' },
+          why: 'the user pressed “Talk to a technician”',
+        };
+      }
+      if (action.verb === 'still_broken' && current.state !== 'awaiting_confirmation') {
+        return {
+          countsAsRound: false,
+          state: current.state,
+          next: 'record_only',
+          why: 'no question to answer',
+        };
+      }
+      return d;
     });
+    if (recorded.kind !== 'recorded') return null;
+    const { decision } = recorded;
+    log.info({ verb: action.verb, why: decision.why }, 'card action recorded');
+    if (typeof decision.next === 'object') {
+      await this.parts.thread.mirror(recorded.record, 'user', `${text} (card)`);
+    }
+    if (typeof decision.next === 'object' && decision.next.kind === 'resolve') {
+      // The pressed card becomes the resolution summary, so the chat does not get a second one.
+      const resolved = await this.parts.outcomes.carryOut(record.ticketId, { announced: true });
+      return resolved?.state === 'resolved' ? this.parts.outcomes.resolutionCard(resolved) : null;
+    }
+    if (typeof decision.next === 'object' && decision.next.kind === 'escalate') {
+      const ended = await this.parts.outcomes.carryOut(record.ticketId, { announced: true });
+      return ended ? this.parts.outcomes.handoverCard(ended) : null;
+    }
+    this.followUp(recorded);
+    if (decision.next === 'answer') {
+      return {
+        kind: 'confirm_fix',
+        ticket: ticketSummary(recorded.record, this.ctx.settings.maxRounds),
+        question: 'Thanks — let’s keep going.',
+      };
+    }
+    return null;
   }
 }

@@ -56,15 +56,6 @@ export type OutgoingMessage =
     }
   | { kind: 'card'; card: CardSpec };
 
-/** Text of an answer arriving in pieces; the adapter streams it where the chat allows, else sends it once. */
-export interface AnswerWriter {
-  append(piece: string): void;
-  /** Discards what was appended (another provider took over mid-answer). */
-  reset(): void;
-  /** Sends the final text (authoritative; may differ from the appended pieces). */
-  finish(finalText: string): Promise<void>;
-}
-
 export interface ChatTarget {
   tenant: TenantRef;
   /** Entra object id of the user. */
@@ -77,7 +68,6 @@ export interface ChatChannel {
   openChat(target: ChatTarget): Promise<{ conversationId: string }>;
   send(conversationId: string, message: OutgoingMessage): Promise<void>;
   sendTyping(conversationId: string): Promise<void>;
-  beginAnswer(conversationId: string): AnswerWriter;
 }
 
 export interface ThreadRef {

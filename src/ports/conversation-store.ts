@@ -99,8 +99,36 @@ export interface ConversationRecord {
   answerLease?: { by: string; until: string } | null;
   /** A change to the Atera ticket decided but not yet applied (applied and cleared by the engine's tick). */
   pendingTicketChange?: TicketChange | null;
+  /**
+   * Messages for the user's 1:1 chat, recorded in the same write as the state change that implies them and
+   * removed once Teams took them: after a crash they are sent from here, never asked of the model again.
+   */
+  chatOutbox?: ChatOutboxEntry[];
+  /**
+   * What the last user message leads to that is not done yet (recorded with the message, done right after, and
+   * done by recovery when the process died in between).
+   */
+  pendingStep?: PendingStep | null;
   updatedAt: string;
 }
+
+/** A message recorded for the user's chat and not yet delivered. */
+export interface ChatOutboxEntry {
+  id: string;
+  at: string;
+  /** A turn of the transcript (an answer, a technician's words), a notice, or a card rebuilt from the record. */
+  body:
+    | { turnSeq: number }
+    | { notice: string }
+    | { card: 'confirm_fix' | 'resolution_summary' | 'handover_notice' };
+}
+
+/** A decision taken on a user message whose follow-up (Atera, cards, the thread) has not run yet. */
+export type PendingStep =
+  | { kind: 'resolve'; reason: string }
+  /** `note`: what the model said a technician should know, when it asked for one. */
+  | { kind: 'escalate'; reason: string; note?: string }
+  | { kind: 'time_out' };
 
 export interface TicketClaim {
   /** Instance that claimed it. */

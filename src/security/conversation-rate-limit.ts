@@ -1,9 +1,9 @@
 /**
  * A limit per Teams conversation, in front of the engine: however many people (or redeliveries) write into one
- * chat or channel, at most `turnsPerMinute` messages, commands and card presses a minute reach the engine; the
- * rest are dropped and logged. The engine's own per-user limit (USER_MESSAGES_PER_MINUTE) is lower and answers
- * the user politely, so one person meets that first; this one bounds what a conversation can cost in AI calls,
- * Atera comments and Teams replies.
+ * channel, at most `turnsPerMinute` commands and card presses a minute reach the engine; the rest are refused
+ * and logged. An end user's messages in their 1:1 chat all reach the engine: its per-user limit
+ * (USER_MESSAGES_PER_MINUTE) keeps every one on the ticket, answers none of those over the limit and tells the user
+ * to slow down — a user's words are never dropped.
  */
 import { UserRateLimit } from '../engine/user-rate-limit.js';
 import type { OutgoingMessage } from '../ports/chat.js';
@@ -41,10 +41,7 @@ export function withConversationRateLimit(
   };
 
   return {
-    async onUserMessage(message) {
-      if (!allow(message.conversationId, 'message')) return;
-      await engine.onUserMessage(message);
-    },
+    onUserMessage: (message) => engine.onUserMessage(message),
     async onUserCardAction(action) {
       if (!allow(action.conversationId, 'card_action')) return null;
       return engine.onUserCardAction(action);

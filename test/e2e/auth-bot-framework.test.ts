@@ -33,7 +33,6 @@ function botSettings(sandbox: ConnectorSandbox, overrides: Partial<Config['bot']
     openIdMetadataUrl: sandbox.openIdMetadataUrl,
     tokenIssuer: sandbox.issuer,
     loginUrl: sandbox.loginUrl(TENANT),
-    streamAfterMs: undefined,
     ...overrides,
   };
 }
@@ -307,7 +306,6 @@ describe('local mode (no app id)', () => {
         openIdMetadataUrl: undefined,
         tokenIssuer: undefined,
         loginUrl: undefined,
-        streamAfterMs: undefined,
       },
       log: silentLog,
     });

@@ -59,7 +59,6 @@ describe('the connector sandbox, driven by botbuilder', () => {
       openIdMetadataUrl: sandbox.openIdMetadataUrl,
       tokenIssuer: sandbox.issuer,
       loginUrl: sandbox.loginUrl(TENANT),
-      streamAfterMs: undefined,
     };
     adapter = new CloudAdapter(createBotFrameworkAuthentication(settings));
     const server = createHttpServer({ log: silentLog, maxBodyBytes: 256 * 1024 });

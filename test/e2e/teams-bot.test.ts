@@ -65,7 +65,6 @@ describe('the Teams bot, driven over HTTP by the connector sandbox', () => {
       openIdMetadataUrl: sandbox.openIdMetadataUrl,
       tokenIssuer: sandbox.issuer,
       loginUrl: sandbox.loginUrl(TENANT),
-      streamAfterMs: undefined,
     };
     engine = createRecordingEngine();
     bot = createTeamsBot({
@@ -87,8 +86,6 @@ describe('the Teams bot, driven over HTTP by the connector sandbox', () => {
       tenants: { tenantById: (id) => (id === TENANT ? tenant : null) },
       log: silentLog,
       retry: { initialDelayMs: 5, maxDelayMs: 20 },
-      // Answers still being written 50 ms after their first piece are streamed.
-      streamAfterMs: 50,
     });
     bot.attach(engine);
     const http = createHttpServer({ log: silentLog, maxBodyBytes: 256 * 1024 });
@@ -133,33 +130,17 @@ describe('the Teams bot, driven over HTTP by the connector sandbox', () => {
       });
     });
 
-    it('sends a quick answer given during the user’s turn as one message, without streaming', async () => {
-      engine.onMessage = async (message) => {
-        const writer = bot.chat.beginAnswer(message.conversationId);
-        writer.append('Let us restart ');
-        writer.append('the print spooler.');
-        await writer.finish('Let us restart the print spooler. Open Services and restart "Print Spooler".');
-      };
-      const said = await sandbox.userSays(megan, 'still broken');
-      expect(said.status).toBe(200);
-      const sent = sandbox.activities.filter((a) => a.conversationId === said.conversationId);
-      expect(sent.map((a) => a.stream?.type ?? a.type)).toEqual(['message']);
-      expect(sent[0]!.text).toBe(
-        'Let us restart the print spooler. Open Services and restart "Print Spooler".',
-      );
-    });
-
-    it('shows typing and answers in the user’s own turn, as replies to the user’s message', async () => {
+    it('shows typing in the user’s own turn, and the answer follows as a message in the conversation', async () => {
       engine.onMessage = async (message) => {
         await bot.chat.sendTyping(message.conversationId);
-        await bot.chat.beginAnswer(message.conversationId).finish('Restart the print spooler.');
+        await bot.chat.send(message.conversationId, { kind: 'text', text: 'Restart the print spooler.' });
       };
       const said = await sandbox.userSays(megan, 'still broken');
       expect(said.status).toBe(200);
       const sent = sandbox.activities.filter((a) => a.conversationId === said.conversationId);
-      expect(sent.map((a) => [a.operation, a.type, a.replyToId])).toEqual([
+      expect(sent.map((a) => [a.operation, a.type, a.replyToId ?? null])).toEqual([
         ['reply', 'typing', said.activityId],
-        ['reply', 'message', said.activityId],
+        ['send', 'message', null],
       ]);
     });
 
@@ -169,7 +150,7 @@ describe('the Teams bot, driven over HTTP by the connector sandbox', () => {
         sandbox.faults.inject({ kind: 'slow', times: 1, operation: 'replyToActivity', delayMs: 300 });
         await bot.chat.sendTyping(message.conversationId);
         typingSeenWhenReturned = sandbox.activities.filter((a) => a.type === 'typing').length;
-        await bot.chat.beginAnswer(message.conversationId).finish('Restart the print spooler.');
+        await bot.chat.send(message.conversationId, { kind: 'text', text: 'Restart the print spooler.' });
       };
       const said = await sandbox.userSays(megan, 'still broken');
       expect(said.status).toBe(200);
@@ -187,32 +168,6 @@ describe('the Teams bot, driven over HTTP by the connector sandbox', () => {
         ['send', 'typing'],
         ['send', 'typing'],
       ]);
-    });
-
-    it('streams a slow answer given during the user’s turn: an informative update, chunks, then one final message', async () => {
-      engine.onMessage = async (message) => {
-        const writer = bot.chat.beginAnswer(message.conversationId);
-        // A slow model: the answer is still being written when the stream threshold passes, so it is streamed.
-        // Pieces arrive as the model produces them; wait for what the connector received, not for time.
-        writer.append('Let us restart ');
-        await sandbox.waitFor((a) => a.stream?.type === 'informative');
-        await sandbox.waitFor((a) => a.stream?.type === 'streaming');
-        writer.append('the print spooler.');
-        await writer.finish('Let us restart the print spooler. Open Services and restart "Print Spooler".');
-      };
-      const said = await sandbox.userSays(megan, 'still broken');
-      expect(said.status).toBe(200);
-      const sent = sandbox.activities.filter((a) => a.conversationId === said.conversationId);
-      const kinds = sent.map((a) => a.stream?.type ?? a.type);
-      expect(kinds[0]).toBe('informative');
-      expect(kinds).toContain('streaming');
-      expect(kinds.at(-1)).toBe('final');
-      const final = sent.at(-1)!;
-      expect(final.type).toBe('message');
-      expect(final.text).toBe('Let us restart the print spooler. Open Services and restart "Print Spooler".');
-      // Every piece belongs to the one stream the first update opened.
-      const streamId = sent[0]!.activityId;
-      expect(sent.slice(1).every((a) => a.stream?.id === streamId)).toBe(true);
     });
 
     it('answers a card button with the card that replaces it (Universal Actions)', async () => {
@@ -261,20 +216,6 @@ describe('the Teams bot, driven over HTTP by the connector sandbox', () => {
       const again = await bot.chat.openChat({ tenant, userId: 'aad-bob', displayName: 'Bob Byte' });
       expect(again.conversationId).toBe(conversationId);
       expect(installs.filter((id) => id === 'aad-bob')).toHaveLength(1);
-    });
-
-    it('buffers an answer given outside a user turn and sends it once', async () => {
-      const { conversationId } = await bot.chat.openChat({
-        tenant,
-        userId: 'aad-bob',
-        displayName: 'Bob Byte',
-      });
-      sandbox.clear();
-      const writer = bot.chat.beginAnswer(conversationId);
-      writer.append('partial ');
-      writer.reset();
-      await writer.finish('The whole answer.');
-      expect(sandbox.activities.map((a) => [a.type, a.text])).toEqual([['message', 'The whole answer.']]);
     });
 
     it('retries a throttled send (429) with backoff and delivers it once', async () => {

@@ -4,7 +4,6 @@
  * NotFoundError), record what the engine did, and never talk to the network.
  */
 import type {
-  AnswerWriter,
   CardSpec,
   ChatChannel,
   ChatTarget,
@@ -186,34 +185,18 @@ export class InMemoryChat implements ChatChannel {
     this.opened.push(target);
     return { conversationId: `a:chat-${target.userId}` };
   }
+  /** The next this many sends fail, as when Teams is unreachable (or the process dies while sending). */
+  sendFailures = 0;
+
   async send(conversationId: string, message: OutgoingMessage): Promise<void> {
+    if (this.sendFailures > 0) {
+      this.sendFailures -= 1;
+      throw new NotFoundError('simulated connector failure');
+    }
     this.sent.push({ conversationId, message });
   }
   async sendTyping(): Promise<void> {
     this.typing += 1;
-  }
-  /** Pieces streamed per conversation (what a user would see now, a reset clears them). */
-  readonly streamed = new Map<string, string[]>();
-  /** Every piece ever shown while streaming, resets included (what a user may have glimpsed). */
-  readonly glimpsed = new Map<string, string[]>();
-
-  beginAnswer(conversationId: string): AnswerWriter {
-    const pieces: string[] = [];
-    this.streamed.set(conversationId, pieces);
-    const ever = this.glimpsed.get(conversationId) ?? [];
-    this.glimpsed.set(conversationId, ever);
-    return {
-      append: (piece) => {
-        pieces.push(piece);
-        ever.push(piece);
-      },
-      reset: () => {
-        pieces.length = 0;
-      },
-      finish: async (finalText) => {
-        this.sent.push({ conversationId, message: { kind: 'text', text: finalText } });
-      },
-    };
   }
   texts(conversationId?: string): string[] {
     return this.sent
@@ -292,8 +275,26 @@ export class ScriptedModel implements ModelChain {
     this.script.push(...answers);
   }
 
+  private nextHold: { started: () => void; gate: Promise<void> } | null = null;
+
+  /** The next call waits until `release()`: a model still working when the user writes again. */
+  hold(): { started: Promise<void>; release(): void } {
+    let release!: () => void;
+    let started!: () => void;
+    const startedP = new Promise<void>((resolve) => (started = resolve));
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    this.nextHold = { started, gate };
+    return { started: startedP, release };
+  }
+
   async complete(request: CompletionRequest): Promise<ChainResult> {
     this.requests.push(request);
+    const hold = this.nextHold;
+    this.nextHold = null;
+    if (hold) {
+      hold.started();
+      await hold.gate;
+    }
     const next = this.script.shift() ?? continueAnswer('Could you tell me what you see on the screen now?');
     if (next === 'fail') {
       return {

@@ -1,7 +1,7 @@
 /**
  * A ConversationStore decorator that keeps the users' words and personal details encrypted at rest: turn texts,
  * the ticket's title and description, the end user's name, e-mail and phone, the Entra profile's personal
- * fields, the devices' logged-in users, and the text of queued Atera comments. Ids, states and times stay in
+ * fields, the devices' logged-in users, notices queued for the chat, and the text of queued Atera comments. Ids, states and times stay in
  * clear so the inner store can index them (by user id, thread, state, end time).
  * Values written before encryption was turned on stay readable (they are passed through as they are).
  */
@@ -48,6 +48,13 @@ export function mapPersonalText(record: ConversationRecord, transform: Transform
     },
     devices: record.devices.map((d) => ({ ...d, loggedInUsers: d.loggedInUsers.map(transform) })),
     turns: record.turns.map((t) => ({ ...t, text: transform(t.text) })),
+    ...(record.chatOutbox
+      ? {
+          chatOutbox: record.chatOutbox.map((e) =>
+            'notice' in e.body ? { ...e, body: { notice: transform(e.body.notice) } } : e,
+          ),
+        }
+      : {}),
   };
 }
 

@@ -334,7 +334,9 @@ export class HotState {
       const ticket = this.tickets.get(ticketId);
       if (!ticket) continue;
       const { record, lastSeq } = ticket;
-      if ((record === null || !isLive(record.state)) && !this.outbox.has(ticketId)) {
+      // Ended with nothing left to deliver: no Atera comment, no message for the user's chat.
+      const settled = record === null || (!isLive(record.state) && !record.chatOutbox?.length);
+      if (settled && !this.outbox.has(ticketId)) {
         cold.push({ ticketId, record, lastSeq });
       }
     }

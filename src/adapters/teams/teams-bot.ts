@@ -64,8 +64,6 @@ export interface TeamsBotDeps {
   retry?: Partial<ConnectorRetrySettings>;
   /** How long a "is a technician" answer and the team roster are kept (ms). */
   rosterCacheMs?: number;
-  /** TEAMS_STREAM_AFTER_MS: an in-turn answer finished this soon after its first piece is sent as one message. */
-  streamAfterMs?: number;
 }
 
 export interface TeamsBot {
@@ -130,7 +128,6 @@ export function createTeamsBot(deps: TeamsBotDeps): TeamsBot {
     activeTurns,
     call,
     log,
-    ...(deps.streamAfterMs !== undefined ? { streamAfterMs: deps.streamAfterMs } : {}),
   });
   const technicianChannel = createTeamsTechnicianChannel({
     adapter,

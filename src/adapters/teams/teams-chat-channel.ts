@@ -5,10 +5,9 @@
  */
 import { TurnContext, type CloudAdapter, type ConversationReference } from 'botbuilder';
 import { NotFoundError } from '../../errors.js';
-import type { AnswerWriter, ChatChannel, ChatTarget, OutgoingMessage } from '../../ports/chat.js';
+import type { ChatChannel, ChatTarget, OutgoingMessage } from '../../ports/chat.js';
 import type { Log } from '../../ports/log.js';
 import type { TenantRef } from '../../ports/user-directory.js';
-import { createBufferedAnswerWriter, createInTurnAnswerWriter } from './answer-writer.js';
 import { connectorStatus, type ConnectorCall } from './connector-retry.js';
 import { sendAsNewMessages } from './proactive-send.js';
 import { toActivity } from './outgoing-activity.js';
@@ -23,7 +22,7 @@ export interface AppInstaller {
   ): Promise<{ installed: 'already' | 'now'; chatId: string | null }>;
 }
 
-/** The 1:1 turns being handled right now, so an answer can be streamed into the turn that asked for it. */
+/** The 1:1 turns being handled right now, so the typing indicator goes out through the turn that asked. */
 export interface ActiveTurns {
   get(conversationId: string): TurnContext | undefined;
 }
@@ -42,8 +41,6 @@ export interface TeamsChatChannelDeps {
   activeTurns: ActiveTurns;
   call: ConnectorCall;
   log: Log;
-  /** An in-turn answer finished within this many ms of its first piece is sent as one message (default 1000). */
-  streamAfterMs?: number;
 }
 
 export function createTeamsChatChannel(deps: TeamsChatChannelDeps): ChatChannel {
@@ -158,23 +155,6 @@ export function createTeamsChatChannel(deps: TeamsChatChannelDeps): ChatChannel 
         if (typing.get(conversationId) === sending) typing.delete(conversationId);
       });
       typing.set(conversationId, sending);
-    },
-
-    beginAnswer(conversationId): AnswerWriter {
-      const turn = deps.activeTurns.get(conversationId);
-      const writer = turn
-        ? createInTurnAnswerWriter(turn, (text) => send(conversationId, { kind: 'text', text }), log, {
-            streamAfterMs: deps.streamAfterMs ?? 1000,
-          })
-        : createBufferedAnswerWriter((message) => send(conversationId, message));
-      return {
-        append: (piece) => writer.append(piece),
-        reset: () => writer.reset(),
-        async finish(finalText) {
-          await typing.get(conversationId);
-          await writer.finish(finalText);
-        },
-      };
     },
   };
 }

@@ -44,7 +44,7 @@ export type CardActionResponse =
 export interface RouteDeps {
   engine: () => SupportEngine;
   kv: TeamsKv;
-  /** Conversation id → the 1:1 turn being handled, so answers can be streamed into it. */
+  /** Conversation id → the 1:1 turn being handled, so the typing indicator can go out through it. */
   activeTurns: Map<string, TurnContext>;
   refreshUserIds: () => Promise<string[]>;
   /** Retries throttled connector calls (the reply to a technician). */

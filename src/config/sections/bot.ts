@@ -38,11 +38,4 @@ export const botSection = {
       )
       .optional(),
   ),
-  /**
-   * An answer the model finishes within this many ms of its first token is sent as one message; a slower one is
-   * streamed (an informative update, growing chunks, the final message). Teams paces streamed updates (~1.5 s
-   * apart), so streaming a quick answer would only delay it. 0 streams every answer given during the user's turn.
-   * Unset: 1000 (the Teams adapter's default; optional so existing bot settings need not name it).
-   */
-  streamAfterMs: setting('TEAMS_STREAM_AFTER_MS', z.coerce.number().int().min(0).max(60_000).optional()),
 };

@@ -5,9 +5,7 @@
  */
 import {
   CONTROL_BLOCK_PATTERN,
-  CONTROL_OPENER_PATTERN,
   ISSUE_CATEGORIES,
-  couldStartControlBlock,
   formatControlBlock,
   type Outcome,
 } from './control-block.js';
@@ -105,112 +103,4 @@ function normaliseCategory(value: string | null): string | null {
   if (!value) return null;
   const v = value.toLowerCase().replace(/[\s/-]+/g, '_');
   return (ISSUE_CATEGORIES as readonly string[]).includes(v) ? v : 'other';
-}
-
-export interface VisibleTextFilter {
-  /** Feeds the next streamed piece of the model's answer. */
-  push(piece: string): void;
-  /** Forgets everything (another provider took over and starts again). */
-  reset(): void;
-  /** The answer is complete: passes on what was held back, minus any control block and trailing space. */
-  flush(): void;
-}
-
-/**
- * Passes on only the text the user will see while an answer streams in: anything that may be the start of a
- * control block is held back until it is clear, and control blocks are dropped. What it passes on, joined, is
- * the `text` parseAssistantReply gives for the whole answer.
- */
-export function createVisibleTextFilter(onVisible: (piece: string) => void): VisibleTextFilter {
-  let buffer = '';
-  let inBlock = false;
-  let afterBlock = false;
-  let started = false;
-  let pendingSpace = '';
-
-  const emit = (text: string): void => {
-    const t = started ? text : text.trimStart();
-    if (t === '') return;
-    const core = t.trimEnd();
-    if (core === '') {
-      pendingSpace += t;
-      return;
-    }
-    onVisible(pendingSpace + core);
-    started = true;
-    pendingSpace = t.slice(core.length);
-  };
-
-  const process = (final: boolean): void => {
-    for (;;) {
-      if (inBlock) {
-        const end = buffer.indexOf(']]');
-        if (end === -1) {
-          if (final) buffer = '';
-          return;
-        }
-        buffer = buffer.slice(end + 2);
-        inBlock = false;
-        afterBlock = true;
-      }
-      if (afterBlock) {
-        if (/^\s*`{0,3}$/.test(buffer) && !final) return;
-        const fence = /^\s*`{1,3}/.exec(buffer);
-        if (fence) buffer = buffer.slice(fence[0].length);
-        afterBlock = false;
-      }
-      let cut = -1;
-      let opener = false;
-      for (let i = 0; i < buffer.length; i++) {
-        const c = buffer[i] as string;
-        if (c !== '`' && c !== '[' && !/\s/.test(c)) continue;
-        const rest = buffer.slice(i);
-        const full = CONTROL_OPENER_PATTERN.exec(rest);
-        if (full) {
-          cut = i;
-          opener = true;
-          break;
-        }
-        if (couldStartControlBlock(rest)) {
-          cut = i;
-          break;
-        }
-      }
-      if (cut === -1) {
-        emit(buffer);
-        buffer = '';
-        return;
-      }
-      emit(buffer.slice(0, cut));
-      buffer = buffer.slice(cut);
-      if (!opener) {
-        if (final) {
-          // Held back as a possible opener but the answer ended: it was text after all (only space is dropped).
-          emit(buffer);
-          buffer = '';
-        }
-        return;
-      }
-      inBlock = true;
-    }
-  };
-
-  return {
-    push(piece: string) {
-      buffer += piece;
-      process(false);
-    },
-    reset() {
-      buffer = '';
-      inBlock = false;
-      afterBlock = false;
-      started = false;
-      pendingSpace = '';
-    },
-    flush() {
-      process(true);
-      buffer = '';
-      pendingSpace = '';
-    },
-  };
 }

@@ -34,22 +34,6 @@ export type IssueCategory = (typeof ISSUE_CATEGORIES)[number];
 export const CONTROL_BLOCK_PATTERN =
   /`{0,3}\s*\[\[\s*ticketzero(?![a-z0-9_])[^\]]*(?:\]\](?:\s*`{1,3})?|$)/gi;
 
-/** The start of a control block, complete enough to be sure. */
-export const CONTROL_OPENER_PATTERN = /^`{0,3}\s*\[\[\s*ticketzero(?![a-z0-9_])/i;
-
-/** True when `text` could still grow into a control block opener (so a streaming filter must hold it back). */
-export function couldStartControlBlock(text: string): boolean {
-  const match = /^`{0,3}\s*/.exec(text);
-  const rest = text.slice(match ? match[0].length : 0);
-  if (rest === '') return text !== '' && match !== null;
-  if (rest[0] !== '[') return false;
-  const afterFirst = rest.slice(1);
-  if (afterFirst === '') return true;
-  if (afterFirst[0] !== '[') return false;
-  const label = afterFirst.slice(1).replace(/^\s*/, '');
-  return CONTROL_LABEL.startsWith(label.toLowerCase());
-}
-
 export function formatControlBlock(block: {
   outcome: Outcome;
   category: string;

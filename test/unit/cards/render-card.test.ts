@@ -55,9 +55,12 @@ describe('the Adaptive Cards TicketZero sends', () => {
     ]);
   });
 
-  it('offers the user a way to ask for a technician from the first card', () => {
+  it('offers the user “It’s fixed” and “Talk to a technician” from the first card', () => {
     const card = renderCard(sampleCardSpecs['ticket-intro']!);
-    expect(executeActions(card).map((a) => a.verb)).toEqual(['ask_human']);
+    expect(executeActions(card).map((a) => [a.verb, a.title])).toEqual([
+      ['confirm_fixed', 'It’s fixed'],
+      ['ask_human', 'Talk to a technician'],
+    ]);
     expect(JSON.stringify(card)).toContain('up to 10 replies within 30 minutes');
   });
 

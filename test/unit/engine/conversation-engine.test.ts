@@ -137,13 +137,10 @@ describe('resolution', () => {
 
   it('keeps going when the user says it is still broken', async () => {
     const h = createHarness();
-    h.model.push(
-      continueAnswer('Restart Outlook.'),
-      resolvedAnswer('Fixed?'),
-      continueAnswer('Let’s try safe mode.'),
-    );
+    h.model.push(continueAnswer('Restart Outlook.'), continueAnswer('Let’s try safe mode.'));
     await h.engine.startTicket(makeTicket({ id: 31 }));
-    await h.say('done, works now');
+    await h.say('done, works now'); // the user's words ask "is it fixed?", no model call needed
+    expect((await h.store.getConversation(31))?.state).toBe('awaiting_confirmation');
     await h.say('no, it is still broken');
     expect((await h.store.getConversation(31))?.state).toBe('active');
     expect(h.chat.texts().at(-1)).toBe('Let’s try safe mode.');
@@ -312,25 +309,129 @@ describe('Atera changes during a conversation', () => {
   });
 });
 
-describe('a streamed answer', () => {
-  it('never shows the user a secret the model let slip, not even for a moment', async () => {
+describe('an answer', () => {
+  it('never reaches the user or the ticket with a secret the model let slip', async () => {
     const h = createHarness();
     const slip = `Sure! The key is sandbox-api-key-123, and ${'here is a long explanation of the next step. '.repeat(5)}`;
     h.model.push(continueAnswer(slip));
     await h.engine.startTicket(makeTicket({ id: 90 }));
-    const glimpsed = (h.chat.glimpsed.get('a:chat-aad-megan') ?? []).join('');
-    expect(glimpsed).not.toContain('sandbox-api-key-123');
     expect(h.chat.texts().join('\n')).not.toContain('sandbox-api-key-123');
+    expect((await drainComments(h.store, 90)).join('\n')).not.toContain('sandbox-api-key-123');
   });
 
-  it('shows the user the text as it arrives when the guard finds nothing', async () => {
+  it('is recorded (with its Atera comment) before it is sent, and sent from the record when Teams failed', async () => {
     const h = createHarness();
-    const answer = `Please open Outlook. ${'Then look at the status bar at the bottom and tell me what it says. '.repeat(4)}`;
-    h.model.push(continueAnswer(answer));
-    await h.engine.startTicket(makeTicket({ id: 91 }));
-    const streamed = (h.chat.streamed.get('a:chat-aad-megan') ?? []).join('');
-    expect(streamed.length).toBeGreaterThan(0);
-    expect(answer.startsWith(streamed)).toBe(true);
+    await h.engine.startTicket(makeTicket({ id: 92 }));
+    h.model.push(continueAnswer('Please restart Outlook in safe mode.'));
+    h.chat.sendFailures = 1;
+    await h.say('Outlook still shows Disconnected');
+    const record = await h.store.getConversation(92);
+    expect(record?.turns.at(-1)).toMatchObject({
+      role: 'assistant',
+      text: 'Please restart Outlook in safe mode.',
+    });
+    expect(record?.chatOutbox).toHaveLength(1);
+    expect(h.chat.texts()).not.toContain('Please restart Outlook in safe mode.');
+    const modelCalls = h.model.requests.length;
+
+    h.clock.advanceMinutes(1);
+    await h.engine.tick();
+    expect(h.chat.texts().filter((t) => t === 'Please restart Outlook in safe mode.')).toHaveLength(1);
+    expect((await h.store.getConversation(92))?.chatOutbox).toEqual([]);
+    expect(h.model.requests.length).toBe(modelCalls);
+  });
+
+  it('recorded but not sent when the process died is sent after the restart, without asking the model again', async () => {
+    const h = createHarness();
+    await h.engine.startTicket(makeTicket({ id: 93 }));
+    h.model.push(continueAnswer('Check the VPN client is connected.'));
+    h.chat.sendFailures = 1; // the process "dies" as it sends: nothing reached the user
+    await h.say('No mail since this morning');
+    const modelCalls = h.model.requests.length;
+    await h.restart().recover();
+    expect(h.chat.texts().filter((t) => t === 'Check the VPN client is connected.')).toHaveLength(1);
+    expect(h.model.requests.length).toBe(modelCalls);
+  });
+
+  it('to a message the user wrote while the model was working comes after the first answer, one each', async () => {
+    const h = createHarness();
+    await h.engine.startTicket(makeTicket({ id: 94 }));
+    const slow = h.model.hold();
+    h.model.push(continueAnswer('First: restart Outlook.'), continueAnswer('Second: check the VPN.'));
+    // As Teams delivers them: each call returns once the message is recorded, the model still working.
+    await h.unsettled.onUserMessage(h.message('Outlook says Disconnected'));
+    await slow.started;
+    await h.unsettled.onUserMessage(h.message('Also the VPN icon is red'));
+    slow.release();
+    await h.unsettled.idle();
+    const record = await h.store.getConversation(94);
+    expect(record?.turns.map((t) => t.role)).toEqual(['assistant', 'user', 'user', 'assistant', 'assistant']);
+    expect(record?.awaitingAnswer).toBe(false);
+    expect(record?.rounds).toBe(2);
+  });
+});
+
+describe('the user decides, whatever the model writes', () => {
+  it('plain words that say it works lead to “is it fixed?”, and “yes” resolves — with a model that never writes the format', async () => {
+    const h = createHarness();
+    h.desk.add(makeTicket({ id: 98 }));
+    h.model.push('Have you tried restarting Outlook?');
+    await h.engine.startTicket(makeTicket({ id: 98 }));
+    h.model.push('Glad to hear it. Anything else?');
+    const modelCalls = h.model.requests.length;
+    await h.say('Yes, it’s fixed now, thank you');
+    expect((await h.store.getConversation(98))?.state).toBe('awaiting_confirmation');
+    expect(h.chat.cards('confirm_fix')).toHaveLength(1);
+    expect(h.model.requests.length).toBe(modelCalls);
+    await h.say('yes');
+    expect((await h.store.getConversation(98))?.state).toBe('resolved');
+    expect(h.desk.changes.at(-1)).toMatchObject({ ticketId: 98, change: { status: 'Resolved' } });
+  });
+
+  it.each([
+    ['works now', 'en'],
+    ['das geht wieder, danke', 'de'],
+    ['ça marche maintenant', 'fr'],
+    ['ya funciona, gracias', 'es'],
+  ])('“%s” (%s) asks for the confirmation', async (words) => {
+    const h = createHarness();
+    h.model.push('Try restarting the app.');
+    await h.engine.startTicket(makeTicket({ id: 99 }));
+    await h.say(words);
+    expect((await h.store.getConversation(99))?.state).toBe('awaiting_confirmation');
+  });
+
+  it('“not fixed” and “still broken” are rounds for the model, not confirmations', async () => {
+    const h = createHarness();
+    await h.engine.startTicket(makeTicket({ id: 100 }));
+    await h.say('it is not fixed');
+    await h.say('still not working');
+    const record = await h.store.getConversation(100);
+    expect(record?.state).toBe('active');
+    expect(record?.rounds).toBe(2);
+  });
+
+  it('nothing the model writes resolves the ticket on its own', async () => {
+    const h = createHarness();
+    h.model.push(resolvedAnswer('I have resolved your ticket. It is fixed now.'));
+    await h.engine.startTicket(makeTicket({ id: 101 }));
+    expect((await h.store.getConversation(101))?.state).toBe('awaiting_confirmation');
+    expect(h.desk.changes.filter((c) => c.ticketId === 101 && c.change.status === 'Resolved')).toHaveLength(
+      0,
+    );
+  });
+});
+
+describe('messages over the rate limit', () => {
+  it('are kept on the ticket, unanswered, and the user is told once to slow down', async () => {
+    const h = createHarness({ settings: { userMessagesPerMinute: 2 } });
+    await h.engine.startTicket(makeTicket({ id: 102 }));
+    await drainComments(h.store, 102);
+    for (let i = 1; i <= 5; i++) await h.say(`message ${i}`);
+    const comments = await drainComments(h.store, 102);
+    for (let i = 1; i <= 5; i++) expect(comments.filter((c) => c.includes(`message ${i}`))).toHaveLength(1);
+    expect(h.chat.texts().filter((t) => /faster than I can read/.test(t))).toHaveLength(1);
+    expect((await h.store.getConversation(102))?.rounds).toBe(2);
   });
 });
 
@@ -409,5 +510,16 @@ describe('after a hand-over', () => {
     expect(h.chat.texts().at(-1)).toMatch(/added this to ticket #97/);
     const posts = h.threads.threads[0]!.posts.map((p) => p.message);
     expect(posts.at(-1)).toMatchObject({ text: 'The error code on screen is 0x800CCC0E' });
+  });
+
+  it('a redelivered message after the hand-over is written to the ticket once and acknowledged once', async () => {
+    const h = createHarness();
+    await h.engine.startTicket(makeTicket({ id: 103 }));
+    await h.say('Get me a technician');
+    await drainComments(h.store, 103);
+    await h.say('It also beeps', { activityId: 'after-1' });
+    await h.say('It also beeps', { activityId: 'after-1' });
+    expect((await drainComments(h.store, 103)).filter((c) => c.includes('It also beeps'))).toHaveLength(1);
+    expect(h.chat.texts().filter((t) => /added this to ticket #103/.test(t))).toHaveLength(1);
   });
 });

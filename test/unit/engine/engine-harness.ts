@@ -35,7 +35,10 @@ export const defaultSettings: EngineSettings = {
 };
 
 export interface Harness {
+  /** The engine; each call also waits for the work it started in the background. */
   engine: ConversationEngine;
+  /** The same engine, each call returning as it does for Teams (before the background work is done). */
+  unsettled: ConversationEngine;
   store: ConversationStore;
   desk: InMemoryTicketDesk;
   directory: InMemoryUserDirectory;
@@ -47,6 +50,8 @@ export interface Harness {
   /** A new engine over the same store and ports, as after a restart. */
   restart(): ConversationEngine;
   say(text: string, options?: { userId?: string; activityId?: string }): Promise<void>;
+  /** A message from the user as the Teams adapter hands it over (a new activity id each time). */
+  message(text: string, options?: { userId?: string; activityId?: string }): UserMessage;
 }
 
 let activity = 0;
@@ -64,23 +69,29 @@ export function createHarness(
   const model = new ScriptedModel();
   const clock = new ManualClock();
   const settings = { ...defaultSettings, ...options.settings };
+  let raw: ConversationEngine;
   const build = () =>
-    createConversationEngine({
-      desk,
-      directory,
-      tenants: new SingleTenantDirectory(undefined, options.unmapped ?? []),
-      chat,
-      technicians: threads,
-      authority: technicians,
-      technicianDirectory: technicians,
-      model,
-      store,
-      clock,
-      log: silentLog,
-      settings,
-    });
+    settledAfterEachCall(
+      (raw = createConversationEngine({
+        desk,
+        directory,
+        tenants: new SingleTenantDirectory(undefined, options.unmapped ?? []),
+        chat,
+        technicians: threads,
+        authority: technicians,
+        technicianDirectory: technicians,
+        model,
+        store,
+        clock,
+        log: silentLog,
+        settings,
+      })),
+    );
   const harness: Harness = {
     engine: build(),
+    get unsettled() {
+      return raw;
+    },
     store,
     desk,
     directory,
@@ -93,9 +104,9 @@ export function createHarness(
       harness.engine = build();
       return harness.engine;
     },
-    say: async (text, o = {}) => {
+    message: (text, o = {}) => {
       const userId = o.userId ?? 'aad-megan';
-      const message: UserMessage = {
+      return {
         conversationId: `a:chat-${userId}`,
         activityId: o.activityId ?? `act-${++activity}`,
         userId,
@@ -104,10 +115,31 @@ export function createHarness(
         attachmentCount: 0,
         receivedAt: clock.now().toISOString(),
       };
-      await harness.engine.onUserMessage(message);
+    },
+    say: async (text, o = {}) => {
+      await harness.engine.onUserMessage(harness.message(text, o));
     },
   };
   return harness;
+}
+
+/**
+ * The engine answers after the inbound call returned (in the background); each spec reads the outcome once that
+ * work is done, so every call here also waits for it.
+ */
+function settledAfterEachCall(engine: ConversationEngine): ConversationEngine {
+  const settled = {} as Record<string, unknown>;
+  for (const [name, fn] of Object.entries(engine) as [string, (...args: unknown[]) => Promise<unknown>][]) {
+    settled[name] =
+      name === 'idle'
+        ? fn
+        : async (...args: unknown[]) => {
+            const result = await fn(...args);
+            await engine.idle();
+            return result;
+          };
+  }
+  return settled as unknown as ConversationEngine;
 }
 
 /** Takes the queued Atera comments out of the store's outbox (of one ticket, or all), in delivery order. */

@@ -14,7 +14,6 @@ const unset: Config['bot'] = {
   openIdMetadataUrl: undefined,
   tokenIssuer: undefined,
   loginUrl: undefined,
-  streamAfterMs: undefined,
 };
 const registered: Config['bot'] = {
   ...unset,

@@ -27,7 +27,6 @@ const msp: Config['bot'] = {
   openIdMetadataUrl: undefined,
   tokenIssuer: undefined,
   loginUrl: undefined,
-  streamAfterMs: undefined,
 };
 const secrets = sandboxTenantsSecrets({
   credentials: (key) => ({ tenantId: key, clientId: key, clientSecret: `${key}-graph-secret` }),

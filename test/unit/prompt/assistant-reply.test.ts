@@ -1,9 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  createVisibleTextFilter,
-  formatAssistantReply,
-  parseAssistantReply,
-} from '../../../src/engine/prompt/assistant-reply.js';
+import { formatAssistantReply, parseAssistantReply } from '../../../src/engine/prompt/assistant-reply.js';
 
 describe('reading the model’s answer', () => {
   it('takes the outcome and category from the control line at the end and hides it from the user', () => {
@@ -113,60 +109,5 @@ describe('reading the model’s answer', () => {
       category: 'hardware',
       formatFollowed: true,
     });
-  });
-});
-
-function streamThrough(raw: string, sizes: number[]): string {
-  const shown: string[] = [];
-  const filter = createVisibleTextFilter((piece) => shown.push(piece));
-  let at = 0;
-  let i = 0;
-  while (at < raw.length) {
-    const size = sizes[i++ % sizes.length] ?? 1;
-    filter.push(raw.slice(at, at + size));
-    at += size;
-  }
-  filter.flush();
-  return shown.join('');
-}
-
-describe('the visible-text filter for streamed answers', () => {
-  const answers = [
-    'Please restart Outlook.\n\n[[ticketzero: outcome=continue; category=outlook]]\n',
-    'Step 1: open `ipconfig /all` and read [the] value.\n[[ticketzero: outcome=needs_human; category=network; reason=dns]]',
-    '  Leading space. Then [[ticketzero: outcome=continue]] middle block, and [brackets] [x].\n```\n[[ticketzero: outcome=continue; category=vpn]]\n```',
-    'No control line at all, ends with a bracket [',
-    'Cut off mid line [[ticketzero: outcome=conti',
-    'Ends with backticks ``',
-  ];
-
-  it.each(answers)('shows exactly the text the parser keeps, however the answer is split: %j', (raw) => {
-    const expected = parseAssistantReply(raw).text;
-    for (const sizes of [[1], [2], [3, 1, 7], [5], [raw.length]]) {
-      expect(streamThrough(raw, sizes)).toBe(expected);
-    }
-  });
-
-  it('holds back a possible control line until it is clear, so its start never reaches the user', () => {
-    const shown: string[] = [];
-    const filter = createVisibleTextFilter((piece) => shown.push(piece));
-    filter.push('Restart it. [');
-    expect(shown.join('')).toBe('Restart it.');
-    filter.push('[ticket');
-    expect(shown.join('')).toBe('Restart it.');
-    filter.push('zero: outcome=continue]]');
-    filter.flush();
-    expect(shown.join('')).toBe('Restart it.');
-  });
-
-  it('starts over after reset, when another provider takes over', () => {
-    const shown: string[] = [];
-    const filter = createVisibleTextFilter((piece) => shown.push(piece));
-    filter.push('Half an ans');
-    filter.reset();
-    shown.length = 0;
-    filter.push('A full answer.\n[[ticketzero: outcome=continue]]');
-    filter.flush();
-    expect(shown.join('')).toBe('A full answer.');
   });
 });

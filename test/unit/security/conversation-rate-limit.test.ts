@@ -49,14 +49,17 @@ const command = (conversationId: string) => ({
 });
 
 describe('the per-conversation turn limit', () => {
-  it('lets at most the configured number of turns a minute through, whoever sends them', async () => {
+  it('lets at most the configured number of commands a minute through, whoever sends them', async () => {
     const engine = countingEngine();
     const clock = new ManualClock();
     const limited = withConversationRateLimit(engine, { turnsPerMinute: 5, clock, log: silentLog });
 
-    for (let n = 0; n < 20; n++) await limited.onUserMessage(message('a:chat', `user-${n % 3}`, n));
+    const replies = [];
+    for (let n = 0; n < 20; n++)
+      replies.push(await limited.onTechnicianCommand(command('19:c@thread.tacv2')));
 
     expect(engine.calls).toHaveLength(5);
+    expect(replies.filter((r) => r === SLOW_DOWN_REPLY)).toHaveLength(15);
   });
 
   it('opens again when the minute has passed', async () => {
@@ -64,11 +67,24 @@ describe('the per-conversation turn limit', () => {
     const clock = new ManualClock();
     const limited = withConversationRateLimit(engine, { turnsPerMinute: 2, clock, log: silentLog });
 
-    for (let n = 0; n < 4; n++) await limited.onUserMessage(message('a:chat', 'u', n));
+    for (let n = 0; n < 4; n++) await limited.onTechnicianCommand(command('19:c@thread.tacv2'));
     clock.advanceMs(60_001);
-    await limited.onUserMessage(message('a:chat', 'u', 5));
+    await limited.onTechnicianCommand(command('19:c@thread.tacv2'));
 
     expect(engine.calls).toHaveLength(3);
+  });
+
+  it('passes every message of an end user’s 1:1 chat to the engine, which keeps them all on the ticket', async () => {
+    const engine = countingEngine();
+    const limited = withConversationRateLimit(engine, {
+      turnsPerMinute: 2,
+      clock: new ManualClock(),
+      log: silentLog,
+    });
+
+    for (let n = 0; n < 10; n++) await limited.onUserMessage(message('a:chat', 'u', n));
+
+    expect(engine.calls).toHaveLength(10);
   });
 
   it('counts each conversation on its own, and a channel’s threads with their channel', async () => {

@@ -5,7 +5,6 @@
 import { ConfigurationBotFrameworkAuthentication, TestAdapter, type Activity } from 'botbuilder';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createTeamsBot, type TeamsBot } from '../../../src/adapters/teams/teams-bot.js';
-import { INFORMATIVE_UPDATE } from '../../../src/adapters/teams/answer-writer.js';
 import { createInMemoryConversationStore } from '../../../src/adapters/store/in-memory-store.js';
 import type { ConversationStore } from '../../../src/ports/conversation-store.js';
 import { silentLog } from '../../../src/ports/log.js';
@@ -109,48 +108,5 @@ describe('routing Teams activities to the engine', () => {
     });
     expect(await store.getValue('teams.team', 'group-guid')).not.toBeNull();
     expect(engine.installs).toEqual([]);
-  });
-
-  it('sends a quick answer in the user’s turn as one message, with the final text after a reset', async () => {
-    engine.onMessage = async (message) => {
-      const writer = bot.chat.beginAnswer(message.conversationId);
-      writer.append('From the first provider');
-      writer.reset();
-      writer.append('From the second');
-      await writer.finish('From the second provider, complete.');
-    };
-    await adapter.send(personal({ type: 'message', text: 'help' }));
-    const sent = adapter.activeQueue.splice(0);
-    expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ type: 'message', text: 'From the second provider, complete.' });
-    expect(sent[0]!.channelData).toBeUndefined();
-  });
-
-  it('streams an answer still being written after TEAMS_STREAM_AFTER_MS, and sends the final text after a reset', async () => {
-    bot = createTeamsBot({
-      engine,
-      store,
-      auth: new ConfigurationBotFrameworkAuthentication({}),
-      appId: undefined,
-      defaultServiceUrl: 'http://127.0.0.1:9/',
-      appInstaller: { ensureInstalled: async () => ({ installed: 'already', chatId: null }) },
-      technicians: {},
-      log: silentLog,
-      streamAfterMs: 0,
-    });
-    adapter = new TestAdapter((context) => bot.run(context));
-    engine.onMessage = async (message) => {
-      const writer = bot.chat.beginAnswer(message.conversationId);
-      writer.append('From the first provider');
-      writer.reset();
-      writer.append('From the second');
-      await writer.finish('From the second provider, complete.');
-    };
-    await adapter.send(personal({ type: 'message', text: 'help' }));
-    const sent = adapter.activeQueue.splice(0);
-    expect(sent[0]).toMatchObject({ type: 'typing', text: INFORMATIVE_UPDATE });
-    const final = sent.at(-1)!;
-    expect(final).toMatchObject({ type: 'message', text: 'From the second provider, complete.' });
-    expect((final.channelData as { streamType?: string }).streamType).toBe('final');
   });
 });

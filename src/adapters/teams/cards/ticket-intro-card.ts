@@ -2,7 +2,10 @@ import type { CardSpec } from '../../../ports/chat.js';
 import { topLevelCard, type AdaptiveCard } from './adaptive-card.js';
 import { fact, ticketHeading } from './ticket-facts.js';
 
-/** The end user's first message: their ticket, what TicketZero will do, and a way to ask for a person. */
+/**
+ * The end user's first message: their ticket, what TicketZero will do, and two ways to end it at any time:
+ * "It's fixed" (the user's own confirmation resolves the ticket) and "Talk to a technician".
+ */
 export function ticketIntroCard(spec: Extract<CardSpec, { kind: 'ticket_intro' }>): AdaptiveCard {
   const { ticket } = spec;
   return topLevelCard({
@@ -24,6 +27,12 @@ export function ticketIntroCard(spec: Extract<CardSpec, { kind: 'ticket_intro' }
       },
     ],
     actions: [
+      {
+        type: 'Action.Execute',
+        title: 'It’s fixed',
+        verb: 'confirm_fixed',
+        data: { ticketId: ticket.ticketId },
+      },
       {
         type: 'Action.Execute',
         title: 'Talk to a technician',
