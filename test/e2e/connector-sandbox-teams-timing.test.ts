@@ -1,14 +1,16 @@
 /**
  * The connector sandbox playing Teams' timing, over real HTTP: a tiny bot server that answers late, fails or drops
- * the connection when told to. The timeout is shortened (hundreds of ms instead of 15 s) so the suite stays fast;
- * the defaults are checked as values.
+ * the connection when told to, and the sandbox's v3 API receiving streamed replies. Limits are shortened (hundreds of
+ * ms instead of 15 s / 45 s / 2 min) so the suite stays fast; the defaults are checked as values.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   startConnectorSandbox,
+  TEAMS_STREAM_LIMITS,
   TEAMS_TIMING,
   type ConnectorSandbox,
   type TeamsUser,
@@ -304,6 +306,161 @@ describe('the connector sandbox playing Teams’ inbound timing', () => {
       expect(result.attempts.every((a) => !a.signed)).toBe(true);
     } finally {
       await other.close();
+    }
+  });
+});
+
+describe('the connector sandbox checking Teams’ streaming rules on what the bot sends', () => {
+  let sandbox: ConnectorSandbox;
+  let bot: Server;
+  let conversationId: string;
+  const GAP_MS = 300;
+
+  beforeAll(async () => {
+    sandbox = await startConnectorSandbox({ appId: APP_ID, appPassword: SECRET });
+    bot = createServer((_req, res) => res.writeHead(200).end());
+    bot.listen(0, '127.0.0.1');
+    await once(bot, 'listening');
+    sandbox.botEndpoint = `http://127.0.0.1:${(bot.address() as AddressInfo).port}/api/messages`;
+    conversationId = await sandbox.installFor(ada);
+  });
+
+  afterAll(async () => {
+    bot.closeAllConnections();
+    await new Promise((resolve) => bot.close(resolve));
+    await sandbox.close();
+  });
+
+  beforeEach(() => {
+    sandbox.clear();
+    sandbox.setStreamLimits({ maxGapMs: GAP_MS });
+  });
+
+  async function accessToken(): Promise<string> {
+    const response = await fetch(`${sandbox.loginUrl(TENANT)}/oauth2/v2.0/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: APP_ID,
+        client_secret: SECRET,
+        scope: 'https://api.botframework.com/.default',
+      }).toString(),
+    });
+    return ((await response.json()) as { access_token: string }).access_token;
+  }
+
+  /** POSTs one streaming activity as the REST streaming protocol describes it; returns the status and body. */
+  async function streamPost(
+    streamType: 'informative' | 'streaming' | 'final',
+    text: string,
+    streamId?: string,
+    streamSequence?: number,
+  ): Promise<{ status: number; body: { id?: string; error?: { code: string; message: string } } }> {
+    const response = await fetch(
+      `${sandbox.url}/v3/conversations/${encodeURIComponent(conversationId)}/activities`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await accessToken()}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          type: streamType === 'final' ? 'message' : 'typing',
+          text,
+          entities: [
+            {
+              type: 'streaminfo',
+              streamType,
+              ...(streamId ? { streamId } : {}),
+              ...(streamSequence ? { streamSequence } : {}),
+            },
+          ],
+        }),
+      },
+    );
+    return { status: response.status, body: (await response.json()) as { id?: string } };
+  }
+
+  it('records two updates of one stream further apart than the limit, and still accepts the update', async () => {
+    const started = await streamPost('informative', 'Looking into it…', undefined, 1);
+    const streamId = started.body.id ?? '';
+    expect(started.status).toBe(201);
+    await streamPost('streaming', 'Try', streamId, 2);
+    await sleep(GAP_MS + 150);
+    const late = await streamPost('streaming', 'Try restarting', streamId, 3);
+    await streamPost('final', 'Try restarting the router.', streamId);
+
+    expect(late.status).toBe(201);
+    const violations = sandbox.violations();
+    expect(violations).toEqual([
+      expect.objectContaining({ kind: 'stream_gap', streamId, conversationId, limitMs: GAP_MS }),
+    ]);
+    expect(violations[0]?.elapsedMs).toBeGreaterThan(GAP_MS);
+    expect(violations[0]?.detail).toContain('between update 2 and update 3');
+    expect(sandbox.streams()).toEqual([
+      expect.objectContaining({ streamId, conversationId, updates: 4, state: 'final' }),
+    ]);
+    expect(sandbox.conversation(conversationId)?.messages.map((m) => m.text)).toEqual([
+      'Try restarting the router.',
+    ]);
+  });
+
+  it('refuses any update after the final message with 403 ContentStreamNotAllowed, as Teams does', async () => {
+    const streamId = (await streamPost('informative', 'Checking your mailbox…', undefined, 1)).body.id ?? '';
+    await streamPost('final', 'Your mailbox is full.', streamId);
+    const recorded = sandbox.activities.length;
+
+    const after = await streamPost('informative', 'One more thing…', streamId, 2);
+
+    expect(after.status).toBe(403);
+    expect(after.body.error).toEqual({
+      code: 'ContentStreamNotAllowed',
+      message: 'Content stream is not allowed on an already completed streamed message.',
+    });
+    expect(sandbox.activities).toHaveLength(recorded);
+    expect(sandbox.violations()).toEqual([
+      expect.objectContaining({ kind: 'stream_update_after_final', streamId }),
+    ]);
+  });
+
+  it('reports a stream left open past the gap limit as unfinished, until its final message arrives', async () => {
+    const streamId = (await streamPost('informative', 'Scanning your device…', undefined, 1)).body.id ?? '';
+    expect(sandbox.violations()).toEqual([]);
+
+    await sleep(GAP_MS + 150);
+    expect(sandbox.violations()).toEqual([
+      expect.objectContaining({ kind: 'stream_unfinished', streamId, conversationId }),
+    ]);
+    expect(sandbox.streams()).toEqual([expect.objectContaining({ streamId, state: 'open', updates: 1 })]);
+
+    await streamPost('final', 'Your device is compliant.', streamId);
+    expect(sandbox.violations().map((v) => v.kind)).toEqual(['stream_gap']);
+  });
+
+  it('ends a stream that outlasts the time limit with 403, as Teams does after two minutes', async () => {
+    sandbox.setStreamLimits({ maxGapMs: 10_000, maxDurationMs: 400 });
+    const streamId = (await streamPost('informative', 'Working on it…', undefined, 1)).body.id ?? '';
+    await sleep(550);
+
+    const late = await streamPost('streaming', 'Almost', streamId, 2);
+
+    expect(late.status).toBe(403);
+    expect(late.body.error).toEqual({
+      code: 'ContentStreamNotAllowed',
+      message: 'Content stream finished due to exceeded streaming time.',
+    });
+    expect(sandbox.streams()).toEqual([expect.objectContaining({ streamId, state: 'expired' })]);
+    expect(sandbox.violations()).toEqual([
+      expect.objectContaining({ kind: 'stream_too_long', streamId, limitMs: 400 }),
+    ]);
+  });
+
+  it('checks Teams’ own limits unless told otherwise', async () => {
+    const fresh = await startConnectorSandbox();
+    try {
+      expect(fresh.streamLimits).toEqual({ maxGapMs: 45_000, maxDurationMs: 120_000 });
+      expect(TEAMS_STREAM_LIMITS).toEqual(fresh.streamLimits);
+      expect(() => fresh.setStreamLimits({ maxGapMs: -1 })).toThrow('maxGapMs');
+    } finally {
+      await fresh.close();
     }
   });
 });

@@ -31,6 +31,12 @@ import {
   type TeamsTiming,
 } from './inbound-delivery.js';
 import type { ProtocolViolation } from './protocol-violations.js';
+import {
+  createStreamMonitor,
+  TEAMS_STREAM_LIMITS,
+  type StreamLimits,
+  type StreamView,
+} from './stream-monitor.js';
 
 export type { TeamsChannelRef, TeamsUser, BotIdentity, InboundActivity } from './teams-activities.js';
 export {
@@ -46,6 +52,7 @@ export {
   type TeamsTiming,
 } from './inbound-delivery.js';
 export type { ProtocolViolation } from './protocol-violations.js';
+export { TEAMS_STREAM_LIMITS, type StreamLimits, type StreamView } from './stream-monitor.js';
 
 /**
  * A local Teams / Bot Framework connector, as a bot sees it:
@@ -57,7 +64,8 @@ export type { ProtocolViolation } from './protocol-violations.js';
  * - a driver that plays Teams users and technicians: install, messages, card actions, channel @mentions;
  * - fault switches (429 with Retry-After, 500, 412, slow) for the v3 API;
  * - Teams' timing, when switched on: an inbound POST the bot has not answered in 15 s is abandoned and the same
- *   activity delivered again; every delivery attempt is logged.
+ *   activity delivered again; every delivery attempt is logged; and Teams' streaming rules are checked on what the
+ *   bot sends (45 s between updates, two minutes per stream, nothing after the final message).
  */
 export interface ConnectorSandbox {
   /** Base URL, `http://127.0.0.1:<port>` (no trailing slash). */
@@ -110,9 +118,16 @@ export interface ConnectorSandbox {
   deliveries(): DeliveryAttempt[];
   /** The POSTs of one inbound activity (by its id), first delivery first. */
   deliveriesOf(activityId: string): DeliveryAttempt[];
+  /** The streaming limits checked on what the bot sends (always on; Teams' values unless set). */
+  readonly streamLimits: Readonly<StreamLimits>;
+  /** Sets the streaming limits: Teams' values (`TEAMS_STREAM_LIMITS`) with the given ones replacing them. */
+  setStreamLimits(limits: Partial<StreamLimits>): void;
+  /** Every stream the bot started (teams-ai StreamingResponse or the REST streaming protocol). */
+  streams(): StreamView[];
   /**
    * What the bot did that Teams does not allow or would not wait for: inbound answers later than the inbound limit
-   * (15 s, or `teamsTiming.inboundTimeoutMs`).
+   * (15 s, or `teamsTiming.inboundTimeoutMs`), stream updates too far apart, refused stream updates, and streams
+   * still open with no update for longer than the gap limit at the time of the call.
    */
   violations(): ProtocolViolation[];
 
@@ -156,8 +171,8 @@ export interface ConnectorSandbox {
   /** Resolves with the first recorded activity (already recorded or future) that satisfies the predicate. */
   waitFor(predicate: (a: RecordedActivity) => boolean, timeoutMs?: number): Promise<RecordedActivity>;
   /**
-   * Forgets recorded activities, deliveries (and their attempts), requests, faults and violations (conversations,
-   * users, teams and Teams timing stay).
+   * Forgets recorded activities, deliveries (and their attempts), requests, faults, streams and violations
+   * (conversations, users, teams, Teams timing and stream limits stay).
    */
   clear(): void;
   close(): Promise<void>;
@@ -187,6 +202,8 @@ export interface ConnectorSandboxOptions {
    * Play Teams' timing for inbound activities (see `ConnectorSandbox.setTeamsTiming`). Off by default.
    */
   teamsTiming?: boolean | Partial<TeamsTiming>;
+  /** Streaming limits checked on what the bot sends (default Teams' values, `TEAMS_STREAM_LIMITS`). */
+  streamLimits?: Partial<StreamLimits>;
   /** `generate` signs delivered activities (default when an app id is set); `null` sends them unsigned. */
   signingKey?: 'generate' | null;
   botName?: string;
@@ -388,6 +405,11 @@ export async function startConnectorSandbox(
   const attempts: DeliveryAttempt[] = [];
   const violations: ProtocolViolation[] = [];
   let teamsTiming = resolveTeamsTiming(options.teamsTiming ?? false);
+  let streamLimits = resolveStreamLimits(options.streamLimits ?? {});
+  const streamMonitor = createStreamMonitor(
+    () => streamLimits,
+    (violation) => violations.push(violation),
+  );
   const events = new EventEmitter();
   events.setMaxListeners(0);
   let seq = 0;
@@ -791,6 +813,10 @@ export async function startConnectorSandbox(
       throw new HttpError(403, 'ContentStreamNotAllowed', 'Streaming is only supported in 1:1 chats.');
     }
     const activityId = stream?.id ?? nextActivityId();
+    if (stream) {
+      const refusal = streamMonitor.check(conversationId, activityId, stream.type);
+      if (refusal) throw new HttpError(refusal.status, refusal.code, refusal.message);
+    }
     record(operation, conversationId, activityId, replyToId ? { replyToId, ...activity } : activity);
     return { status: 201, body: { id: activityId } };
   }
@@ -1251,8 +1277,20 @@ export async function startConnectorSandbox(
       return attempts.filter((a) => a.activityId === activityId).sort((a, b) => a.attempt - b.attempt);
     },
 
+    get streamLimits() {
+      return streamLimits;
+    },
+
+    setStreamLimits(limits) {
+      streamLimits = resolveStreamLimits(limits);
+    },
+
+    streams() {
+      return streamMonitor.streams();
+    },
+
     violations() {
-      return [...violations];
+      return [...violations, ...streamMonitor.unfinished()];
     },
 
     clear() {
@@ -1262,6 +1300,7 @@ export async function startConnectorSandbox(
       faultQueue.length = 0;
       attempts.length = 0;
       violations.length = 0;
+      streamMonitor.clear();
     },
 
     close() {
@@ -1307,6 +1346,14 @@ function resolveTeamsTiming(timing: boolean | Partial<TeamsTiming>): Readonly<Te
     problems.push('redeliveries must be a whole number, 0 or more');
   if (!(resolved.redeliveryDelayMs >= 0)) problems.push('redeliveryDelayMs must be 0 or more');
   if (problems.length > 0) throw new ConnectorSandboxError(`Teams timing: ${problems.join('; ')}.`);
+  return Object.freeze(resolved);
+}
+
+function resolveStreamLimits(limits: Partial<StreamLimits>): Readonly<StreamLimits> {
+  const resolved = { ...TEAMS_STREAM_LIMITS, ...definedOnly(limits) };
+  if (!(resolved.maxGapMs > 0) || !(resolved.maxDurationMs > 0)) {
+    throw new ConnectorSandboxError('Stream limits: maxGapMs and maxDurationMs must be above 0.');
+  }
   return Object.freeze(resolved);
 }
 
