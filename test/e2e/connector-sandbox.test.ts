@@ -351,6 +351,11 @@ describe('the connector sandbox, driven by botbuilder', () => {
       const streamId = streamed[0]?.activityId;
       expect(streamed.every((a) => a.stream?.id === streamId)).toBe(true);
       expect(sandbox.conversation(conversationId)?.messages.map((m) => m.text)).toEqual(['Try restarting']);
+      // Within Teams' limits (45 s between updates, two minutes in all) and finished: no rule broken.
+      expect(sandbox.streams()).toEqual([
+        expect.objectContaining({ streamId, conversationId, updates: 2, state: 'final' }),
+      ]);
+      expect(sandbox.violations()).toEqual([]);
     }, 15_000);
 
     it('refuses streaming in a channel thread, as Teams does', async () => {

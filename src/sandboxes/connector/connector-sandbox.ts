@@ -23,6 +23,20 @@ import {
   type TokenIssuer,
   type TokenTiming,
 } from './token-issuer.js';
+import {
+  deliverInbound,
+  TEAMS_INBOUND_TIMEOUT_MS,
+  TEAMS_TIMING,
+  type DeliveryAttempt,
+  type TeamsTiming,
+} from './inbound-delivery.js';
+import type { ProtocolViolation } from './protocol-violations.js';
+import {
+  createStreamMonitor,
+  TEAMS_STREAM_LIMITS,
+  type StreamLimits,
+  type StreamView,
+} from './stream-monitor.js';
 
 export type { TeamsChannelRef, TeamsUser, BotIdentity, InboundActivity } from './teams-activities.js';
 export {
@@ -31,6 +45,14 @@ export {
   threadConversationId,
 } from './teams-activities.js';
 export { createTokenIssuer, signWithKey, type TokenIssuer, type TokenTiming } from './token-issuer.js';
+export {
+  TEAMS_INBOUND_TIMEOUT_MS,
+  TEAMS_TIMING,
+  type DeliveryAttempt,
+  type TeamsTiming,
+} from './inbound-delivery.js';
+export type { ProtocolViolation } from './protocol-violations.js';
+export { TEAMS_STREAM_LIMITS, type StreamLimits, type StreamView } from './stream-monitor.js';
 
 /**
  * A local Teams / Bot Framework connector, as a bot sees it:
@@ -40,7 +62,10 @@ export { createTokenIssuer, signWithKey, type TokenIssuer, type TokenTiming } fr
  *   every v3 call; and the Bot Framework channel issuer (OpenID metadata + JWKS endorsed for `msteams`) whose key
  *   signs every activity it delivers to the bot;
  * - a driver that plays Teams users and technicians: install, messages, card actions, channel @mentions;
- * - fault switches (429 with Retry-After, 500, 412, slow) for the v3 API.
+ * - fault switches (429 with Retry-After, 500, 412, slow) for the v3 API;
+ * - Teams' timing, when switched on: an inbound POST the bot has not answered in 15 s is abandoned and the same
+ *   activity delivered again; every delivery attempt is logged; and Teams' streaming rules are checked on what the
+ *   bot sends (45 s between updates, two minutes per stream, nothing after the final message).
  */
 export interface ConnectorSandbox {
   /** Base URL, `http://127.0.0.1:<port>` (no trailing slash). */
@@ -70,11 +95,41 @@ export interface ConnectorSandbox {
 
   /** Every activity the bot sent, in order (updates appended with `updated: true`; deletions flag `deleted`). */
   readonly activities: RecordedActivity[];
-  /** Every activity delivered to the bot, with the HTTP status the bot answered. */
+  /**
+   * Every activity delivered to the bot, once each, with the HTTP status of the attempt that ended its delivery
+   * (redeliveries are in `deliveries()`).
+   */
   readonly delivered: DeliveredActivity[];
   /** Every v3/token request the connector served. */
   readonly requests: RecordedRequest[];
   readonly faults: FaultSwitch;
+
+  /**
+   * Teams' timing for inbound activities, or undefined when off (the default: the sandbox waits for each answer
+   * however long it takes and delivers each activity once).
+   */
+  readonly teamsTiming: Readonly<TeamsTiming> | undefined;
+  /**
+   * Switches Teams' timing on (`true`: Teams' own values, `TEAMS_TIMING`; an object: those values with the given ones
+   * replacing them) or off (`false`). Applies to deliveries that start afterwards.
+   */
+  setTeamsTiming(timing: boolean | Partial<TeamsTiming>): void;
+  /** Every POST of an inbound activity to the bot, redeliveries included, in the order they ended. */
+  deliveries(): DeliveryAttempt[];
+  /** The POSTs of one inbound activity (by its id), first delivery first. */
+  deliveriesOf(activityId: string): DeliveryAttempt[];
+  /** The streaming limits checked on what the bot sends (always on; Teams' values unless set). */
+  readonly streamLimits: Readonly<StreamLimits>;
+  /** Sets the streaming limits: Teams' values (`TEAMS_STREAM_LIMITS`) with the given ones replacing them. */
+  setStreamLimits(limits: Partial<StreamLimits>): void;
+  /** Every stream the bot started (teams-ai StreamingResponse or the REST streaming protocol). */
+  streams(): StreamView[];
+  /**
+   * What the bot did that Teams does not allow or would not wait for: inbound answers later than the inbound limit
+   * (15 s, or `teamsTiming.inboundTimeoutMs`), stream updates too far apart, refused stream updates, and streams
+   * still open with no update for longer than the gap limit at the time of the call.
+   */
+  violations(): ProtocolViolation[];
 
   installFor(user: TeamsUser): Promise<string>;
   /** `asApp` signs the delivery for another registration than the one installed in the user's tenant. */
@@ -83,7 +138,10 @@ export interface ConnectorSandbox {
     text: string,
     options?: { conversationId?: string; asApp?: string },
   ): Promise<DeliveryResult>;
-  /** Presses an `Action.Execute` button; `data.verb` is the action's verb. Returns the bot's invoke response body. */
+  /**
+   * Presses an `Action.Execute` button; `data.verb` is the action's verb. Returns the bot's invoke response body;
+   * throws when no delivery attempt got a 2xx answer.
+   */
   clickAction(
     user: TeamsUser,
     conversationId: string,
@@ -112,7 +170,10 @@ export interface ConnectorSandbox {
   conversation(id: string): ConversationView | undefined;
   /** Resolves with the first recorded activity (already recorded or future) that satisfies the predicate. */
   waitFor(predicate: (a: RecordedActivity) => boolean, timeoutMs?: number): Promise<RecordedActivity>;
-  /** Forgets recorded activities, deliveries, requests and faults (conversations, users and teams stay). */
+  /**
+   * Forgets recorded activities, deliveries (and their attempts), requests, faults, streams and violations
+   * (conversations, users, teams, Teams timing and stream limits stay).
+   */
   clear(): void;
   close(): Promise<void>;
 }
@@ -137,6 +198,12 @@ export interface ConnectorSandboxOptions {
    * app; without this option any known app may call anywhere.
    */
   tenantApps?: Readonly<Record<string, string>>;
+  /**
+   * Play Teams' timing for inbound activities (see `ConnectorSandbox.setTeamsTiming`). Off by default.
+   */
+  teamsTiming?: boolean | Partial<TeamsTiming>;
+  /** Streaming limits checked on what the bot sends (default Teams' values, `TEAMS_STREAM_LIMITS`). */
+  streamLimits?: Partial<StreamLimits>;
   /** `generate` signs delivered activities (default when an app id is set); `null` sends them unsigned. */
   signingKey?: 'generate' | null;
   botName?: string;
@@ -178,7 +245,10 @@ export interface RecordedActivity {
 
 export interface DeliveredActivity {
   activity: InboundActivity;
+  /** The HTTP status the bot answered to the last attempt; 0 when it got no answer (timed out or broken). */
   status: number;
+  /** How many times it was POSTed (more than 1 only with Teams timing). */
+  attempts: number;
   signed: boolean;
   /** The app the delivery was addressed to (the token's audience and the activity's recipient). */
   appId: string | undefined;
@@ -213,11 +283,19 @@ export type ConnectorOperation =
   | 'unknown';
 
 export interface DeliveryResult {
+  /**
+   * The HTTP status the bot answered to the last attempt (the one that ended the delivery); 0 when that attempt got
+   * no answer (with Teams timing: the last redelivery too timed out or its connection broke).
+   */
   status: number;
+  /** Whether the bot answered 2xx (on the last attempt). */
+  accepted: boolean;
   conversationId: string;
   activityId: string;
   /** The bot's response body, if any. */
   body?: unknown;
+  /** Every POST of this activity, first delivery first (one unless Teams timing redelivered it). */
+  attempts: DeliveryAttempt[];
 }
 
 export interface FaultSpec {
@@ -324,6 +402,14 @@ export async function startConnectorSandbox(
   const delivered: DeliveredActivity[] = [];
   const requests: RecordedRequest[] = [];
   const faultQueue: FaultSpec[] = [];
+  const attempts: DeliveryAttempt[] = [];
+  const violations: ProtocolViolation[] = [];
+  let teamsTiming = resolveTeamsTiming(options.teamsTiming ?? false);
+  let streamLimits = resolveStreamLimits(options.streamLimits ?? {});
+  const streamMonitor = createStreamMonitor(
+    () => streamLimits,
+    (violation) => violations.push(violation),
+  );
   const events = new EventEmitter();
   events.setMaxListeners(0);
   let seq = 0;
@@ -727,6 +813,10 @@ export async function startConnectorSandbox(
       throw new HttpError(403, 'ContentStreamNotAllowed', 'Streaming is only supported in 1:1 chats.');
     }
     const activityId = stream?.id ?? nextActivityId();
+    if (stream) {
+      const refusal = streamMonitor.check(conversationId, activityId, stream.type);
+      if (refusal) throw new HttpError(refusal.status, refusal.code, refusal.message);
+    }
     record(operation, conversationId, activityId, replyToId ? { replyToId, ...activity } : activity);
     return { status: 201, body: { id: activityId } };
   }
@@ -933,33 +1023,68 @@ export async function startConnectorSandbox(
     );
   }
 
+  /**
+   * Delivers an activity as Teams does: signed per attempt, and with Teams timing abandoned after the timeout and
+   * delivered again (same id, same body). Records each attempt, a late answer as a violation, and the activity once
+   * in `delivered`.
+   */
   async function deliver(
     activity: InboundActivity,
     forApp: string | undefined,
-  ): Promise<{ status: number; body?: unknown; text: string }> {
+  ): Promise<{ status: number; body?: unknown; text: string; attempts: DeliveryAttempt[] }> {
     if (!sandbox.botEndpoint) {
       throw new ConnectorSandboxError(
         'The connector sandbox has no bot endpoint; set sandbox.botEndpoint first.',
       );
     }
-    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-    if (signing) headers['authorization'] = `Bearer ${signChannelToken({ aud: forApp ?? '' })}`;
-    const response = await fetch(sandbox.botEndpoint, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(activity),
+    const timing = teamsTiming;
+    const limitMs = timing?.inboundTimeoutMs ?? TEAMS_INBOUND_TIMEOUT_MS;
+    const outcome = await deliverInbound({
+      endpoint: sandbox.botEndpoint,
+      activity,
+      headers: () => ({
+        'content-type': 'application/json; charset=utf-8',
+        ...(signing ? { authorization: `Bearer ${signChannelToken({ aud: forApp ?? '' })}` } : {}),
+      }),
+      signed: signing,
+      appId: forApp,
+      timing,
+      onAttempt: (attempt) => {
+        attempts.push(attempt);
+        if (attempt.status === 'timed_out' || attempt.durationMs > limitMs) {
+          const waited = Math.round(attempt.durationMs);
+          violations.push({
+            kind: 'inbound_timeout',
+            at: new Date().toISOString(),
+            conversationId: attempt.conversationId,
+            activityId: attempt.activityId,
+            attempt: attempt.attempt,
+            elapsedMs: waited,
+            limitMs,
+            detail:
+              attempt.status === 'timed_out'
+                ? `no answer to ${attempt.activityType} ${attempt.activityId} (attempt ${attempt.attempt}) within ${limitMs} ms; abandoned`
+                : `answer ${attempt.status} to ${attempt.activityType} ${attempt.activityId} (attempt ${attempt.attempt}) after ${waited} ms (limit ${limitMs} ms)`,
+          });
+        }
+      },
     });
-    const text = await response.text();
-    delivered.push({ activity, status: response.status, signed: signing, appId: forApp });
+    delivered.push({
+      activity,
+      status: outcome.status,
+      attempts: outcome.attempts.length,
+      signed: signing,
+      appId: forApp,
+    });
     let body: unknown;
-    if (text !== '') {
+    if (outcome.text !== '') {
       try {
-        body = JSON.parse(text);
+        body = JSON.parse(outcome.text);
       } catch {
-        body = text;
+        body = outcome.text;
       }
     }
-    return { status: response.status, body, text };
+    return { status: outcome.status, body, text: outcome.text, attempts: outcome.attempts };
   }
 
   function remember(user: TeamsUser): void {
@@ -1003,9 +1128,9 @@ export async function startConnectorSandbox(
       const conversationId = personalConversationFor(user);
       const forApp = appForTenant(user.tenantId);
       const result = await deliver(installActivity(inboundContext(forApp), user, conversationId), forApp);
-      if (result.status >= 300) {
+      if (!isSuccess(result.status)) {
         throw new ConnectorSandboxError(
-          `The bot answered ${result.status} to the install conversationUpdate.`,
+          `The bot answered ${describeAttempts(result.attempts)} to the install conversationUpdate.`,
         );
       }
       return conversationId;
@@ -1016,8 +1141,7 @@ export async function startConnectorSandbox(
       const conversationId = opts.conversationId ?? personalConversationFor(user);
       const forApp = opts.asApp ?? appForTenant(user.tenantId);
       const activity = personalMessageActivity(inboundContext(forApp), user, conversationId, text);
-      const result = await deliver(activity, forApp);
-      return { status: result.status, conversationId, activityId: activity.id, body: result.body };
+      return deliveryResult(await deliver(activity, forApp), conversationId, activity.id);
     },
 
     async clickAction(user, conversationId, data, opts = {}) {
@@ -1036,9 +1160,9 @@ export async function startConnectorSandbox(
         opts.replyToId,
       );
       const result = await deliver(activity, forApp);
-      if (result.status < 200 || result.status >= 300) {
+      if (!isSuccess(result.status)) {
         throw new ConnectorSandboxError(
-          `The bot answered ${result.status} to an adaptiveCard/action invoke.`,
+          `The bot answered ${describeAttempts(result.attempts)} to an adaptiveCard/action invoke.`,
         );
       }
       return result.body;
@@ -1060,8 +1184,7 @@ export async function startConnectorSandbox(
           channelId: channel.channelId,
         });
       }
-      const result = await deliver(activity, forApp);
-      return { status: result.status, conversationId, activityId: activity.id, body: result.body };
+      return deliveryResult(await deliver(activity, forApp), conversationId, activity.id);
     },
 
     addTeam(team) {
@@ -1138,11 +1261,46 @@ export async function startConnectorSandbox(
       });
     },
 
+    get teamsTiming() {
+      return teamsTiming;
+    },
+
+    setTeamsTiming(timing) {
+      teamsTiming = resolveTeamsTiming(timing);
+    },
+
+    deliveries() {
+      return [...attempts];
+    },
+
+    deliveriesOf(activityId) {
+      return attempts.filter((a) => a.activityId === activityId).sort((a, b) => a.attempt - b.attempt);
+    },
+
+    get streamLimits() {
+      return streamLimits;
+    },
+
+    setStreamLimits(limits) {
+      streamLimits = resolveStreamLimits(limits);
+    },
+
+    streams() {
+      return streamMonitor.streams();
+    },
+
+    violations() {
+      return [...violations, ...streamMonitor.unfinished()];
+    },
+
     clear() {
       activities.length = 0;
       delivered.length = 0;
       requests.length = 0;
       faultQueue.length = 0;
+      attempts.length = 0;
+      violations.length = 0;
+      streamMonitor.clear();
     },
 
     close() {
@@ -1153,6 +1311,54 @@ export async function startConnectorSandbox(
     },
   };
   return sandbox;
+}
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+/** `200`, or `timed_out, timed_out` when no attempt got an answer. */
+function describeAttempts(attempts: readonly DeliveryAttempt[]): string {
+  return attempts.map((a) => String(a.status)).join(', ');
+}
+
+function deliveryResult(
+  result: { status: number; body?: unknown; attempts: DeliveryAttempt[] },
+  conversationId: string,
+  activityId: string,
+): DeliveryResult {
+  return {
+    status: result.status,
+    accepted: isSuccess(result.status),
+    conversationId,
+    activityId,
+    ...(result.body === undefined ? {} : { body: result.body }),
+    attempts: result.attempts,
+  };
+}
+
+function resolveTeamsTiming(timing: boolean | Partial<TeamsTiming>): Readonly<TeamsTiming> | undefined {
+  if (timing === false) return undefined;
+  const resolved = { ...TEAMS_TIMING, ...(timing === true ? {} : definedOnly(timing)) };
+  const problems: string[] = [];
+  if (!(resolved.inboundTimeoutMs > 0)) problems.push('inboundTimeoutMs must be above 0');
+  if (!Number.isInteger(resolved.redeliveries) || resolved.redeliveries < 0)
+    problems.push('redeliveries must be a whole number, 0 or more');
+  if (!(resolved.redeliveryDelayMs >= 0)) problems.push('redeliveryDelayMs must be 0 or more');
+  if (problems.length > 0) throw new ConnectorSandboxError(`Teams timing: ${problems.join('; ')}.`);
+  return Object.freeze(resolved);
+}
+
+function resolveStreamLimits(limits: Partial<StreamLimits>): Readonly<StreamLimits> {
+  const resolved = { ...TEAMS_STREAM_LIMITS, ...definedOnly(limits) };
+  if (!(resolved.maxGapMs > 0) || !(resolved.maxDurationMs > 0)) {
+    throw new ConnectorSandboxError('Stream limits: maxGapMs and maxDurationMs must be above 0.');
+  }
+  return Object.freeze(resolved);
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** The authority metadata msal-node needs to use a local token endpoint (see src/http/bot-authentication.ts). */
