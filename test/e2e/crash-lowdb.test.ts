@@ -9,13 +9,19 @@
  * with the same activity id, and the harness does exactly that until it gets a 2xx. The bot must then hold each
  * message once, however many of its deliveries reached a process that died before answering.
  *
+ * Every other kill lands at the worst moment for an answer: recorded in the store (with its Atera comment) but not
+ * yet taken by Teams (the connector holds each proactive send for a moment, and the harness kills as soon as the
+ * record shows the answer waiting in its chat outbox). After the restart the stored text must be sent — the user
+ * sees that text and no other, and the model is not asked again.
+ *
  * The moments are drawn from a seeded generator; the seed is printed, and TICKETZERO_CRASH_SEED replays a run.
- * TICKETZERO_CRASH_KILLS sets the number of kills (default 8: well under a minute in CI).
+ * TICKETZERO_CRASH_KILLS sets the number of kills (default 100), spread over TICKETZERO_CRASH_LANES independent
+ * bots (default 2: each its own sandboxes, data directory and process), so a CI run stays around two minutes.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createLowdbConversationStore, readLowdbState } from '../../src/adapters/store/lowdb-store.js';
 import type { ConversationRecord } from '../../src/ports/conversation-store.js';
 import { startLocalStack, TEAMS_USERS, type LocalStack } from '../../src/sandboxes/local-stack.js';
@@ -24,76 +30,41 @@ import { seededRandom, seedFrom } from './support/seeded-random.js';
 import { deliverUntilAccepted, userMessageActivity } from './support/teams-delivery.js';
 
 const megan = TEAMS_USERS.megan;
-const KILLS = Number(process.env['TICKETZERO_CRASH_KILLS'] ?? 8);
+const KILLS = Number(process.env['TICKETZERO_CRASH_KILLS'] ?? 100);
+const LANES = Math.max(1, Number(process.env['TICKETZERO_CRASH_LANES'] ?? 2));
 const SEED = seedFrom(process.env['TICKETZERO_CRASH_SEED']);
-const STEP_TIMEOUT_MS = 25_000;
+const STEP_TIMEOUT_MS = 30_000;
+/** The connector holds each proactive message this long: the window between "recorded" and "Teams has it". */
+const SEND_HOLD_MS = 250;
 
 const SCRIPT = [
   'The status bar says Disconnected',
   'I restarted Outlook and it is still disconnected',
   'I restarted the laptop and it works now!',
 ];
-/** Sent (as a new message each time) until the conversation ends: the answer to "is it fixed?". */
+/** The answer to "is it fixed?" (sent as a new message each time the question is asked). */
 const CONFIRMATION = 'Yes, it works, thank you';
 
-let stack: LocalStack;
-let dataDir: string;
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'ticketzero-crash-'));
-  stack = await startLocalStack({
-    dataDir,
-    connector: 'sandbox',
-    technicians: true,
-    modelAnswerDelayMs: 150,
-  });
-});
-
+const cleanups: Array<() => Promise<void>> = [];
 afterAll(async () => {
-  await stack?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  for (const cleanup of cleanups) await cleanup().catch(() => undefined);
 });
 
-/** The ticket's record as the store's files hold it (snapshot and journal; null when absent). */
-function hotRecord(ticketId: number): ConversationRecord | null {
-  try {
-    const doc = readLowdbState(dataDir);
-    return doc.tickets[String(ticketId)]?.record ?? null;
-  } catch {
-    return null;
-  }
+interface PlayedConversation {
+  ticketId: number;
+  conversationId: string;
+  sent: Array<{ activityId: string; text: string; attempts: number }>;
 }
 
-function hotOutbox(): string {
-  try {
-    const doc = readLowdbState(dataDir);
-    return JSON.stringify(doc.outbox.map(({ comment: _c, ...entry }) => entry));
-  } catch {
-    return 'unreadable';
-  }
-}
-
-function hotOutboxDepth(): number {
-  try {
-    return readLowdbState(dataDir).outbox.length;
-  } catch {
-    return -1;
-  }
-}
-
-/** What the hot document says about a ticket, for failure messages. */
-function describeHot(ticketId: number): string {
-  const record = hotRecord(ticketId);
-  if (!record) {
-    try {
-      const doc = readLowdbState(dataDir);
-      return `no hot record; cursors ${JSON.stringify(doc.cursors)}`;
-    } catch {
-      return 'no hot document';
-    }
-  }
-  const turns = record.turns.map((t) => `${t.seq}:${t.role}${t.inboundId ? `(${t.inboundId})` : ''}`);
-  return `state ${record.state}, awaitingAnswer ${record.awaitingAnswer}, turns ${turns.join(' ')}`;
+interface LaneResult {
+  lane: number;
+  stack: LocalStack;
+  dataDir: string;
+  played: PlayedConversation[];
+  killLog: string[];
+  /** Kills that landed with an answer recorded and not yet sent. */
+  recordedNotSent: number;
+  deadlines: Map<number, Set<string>>;
 }
 
 async function until<T>(
@@ -106,180 +77,271 @@ async function until<T>(
     const value = check();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`seed ${SEED}: timed out waiting for ${what}; ${context()}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
-function commentTexts(ticketId: number): string[] {
-  return stack.atera.comments(ticketId).map((c) => String(c.Comment ?? ''));
-}
+/** One bot on its own sandboxes and data directory, killed `kills` times while conversations run. */
+async function runLane(lane: number, kills: number): Promise<LaneResult> {
+  const dataDir = mkdtempSync(join(tmpdir(), `ticketzero-crash-${lane}-`));
+  const stack = await startLocalStack({
+    dataDir,
+    connector: 'sandbox',
+    technicians: true,
+    modelAnswerDelayMs: 100,
+  });
+  cleanups.push(async () => {
+    await stack.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const connector = stack.connector!;
+  const random = seededRandom(SEED + lane);
 
-interface PlayedConversation {
-  ticketId: number;
-  conversationId: string;
-  sent: Array<{ activityId: string; text: string; attempts: number }>;
-}
-
-describe('TicketZero on lowdb, killed with SIGKILL at random moments of a conversation', () => {
-  it('finishes every conversation with no user message lost and no Atera comment doubled or reordered', async () => {
-    const random = seededRandom(SEED);
-    process.stdout.write(
-      `crash harness: seed ${SEED}, ${KILLS} kills (TICKETZERO_CRASH_SEED=${SEED} replays)\n`,
-    );
-    const port = await freePort();
-    const env = { ...stack.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-    let bot: BotProcess = await spawnBot({ env, port });
-    stack.connector!.botEndpoint = bot.messagesUrl;
-
-    // The killer: wait a random moment, kill, restart on the same data directory and port; again, KILLS times.
-    const killLog: string[] = [];
-    /** Ticket id → every deadline seen for it right after a restart. */
-    const deadlines = new Map<number, Set<string>>();
-    let current = 0;
-    let step = 'start';
-    const killer = (async () => {
-      for (let kill = 1; kill <= KILLS; kill += 1) {
-        await new Promise((r) => setTimeout(r, random.between(0, 900)));
-        await bot.kill();
-        killLog.push(`#${kill} ticket ${current} ${step}`);
-        bot = await spawnBot({ env, port });
-        const deadline = hotRecord(current)?.deadlineAt;
-        if (deadline) deadlines.set(current, (deadlines.get(current) ?? new Set()).add(deadline));
-      }
-    })();
-    let killerDone = false;
-    void killer.finally(() => {
-      killerDone = true;
-    });
-    const diagnose = (ticketId: number) => () =>
-      [describeHot(ticketId), `kills ${killLog.join(', ')}`, bot.output().slice(-2000)].join('\n');
-
-    // The user's side, as Teams plays it: one ticket after another until every kill was spent.
-    const played: PlayedConversation[] = [];
-    let messages = 0;
-    async function play(): Promise<PlayedConversation> {
-      const ticketId = stack.atera.createTicket({
-        title: 'Outlook calendar does not update',
-        description:
-          'Meetings I accept on my phone do not show up in Outlook on my laptop since this morning.',
-        endUserEmail: megan.email,
-        endUserFirstName: 'Megan',
-        endUserLastName: 'Bowen',
-        customerId: 101,
-        priority: 'Medium',
-      }).TicketID;
-      current = ticketId;
-      step = 'intake';
-      const conversationId = await until(
-        `ticket ${ticketId}: the 1:1 chat to open`,
-        () => hotRecord(ticketId)?.chatConversationId,
-        diagnose(ticketId),
-      );
-      step = 'first answer';
-      await until(
-        `ticket ${ticketId}: the first answer`,
-        () => hotRecord(ticketId)?.turns.some((t) => t.role === 'assistant'),
-        diagnose(ticketId),
-      );
-      const sent: PlayedConversation['sent'] = [];
-      const answeredAfter = (activityId: string) => () => {
-        const record = hotRecord(ticketId);
-        // Gone from the hot document: ended, everything delivered, archived.
-        if (!record) return { state: 'archived' as const };
-        const at = record.turns.findIndex((t) => t.inboundId === activityId);
-        if (at === -1) return false;
-        const ended = !['active', 'awaiting_confirmation'].includes(record.state);
-        return (ended || record.turns.slice(at + 1).some((t) => t.role === 'assistant')) && record;
-      };
-      const say = async (text: string): Promise<{ state: string }> => {
-        messages += 1;
-        const activityId = `crash-${SEED}-${messages}`;
-        step = `message ${sent.length + 1}`;
-        const activity = userMessageActivity(stack.connector!, megan, conversationId, text, activityId);
-        const outcome = await deliverUntilAccepted(stack.connector!, activity, {
-          timeoutMs: STEP_TIMEOUT_MS,
-        });
-        sent.push({ activityId, text, attempts: outcome.attempts });
-        step = `answer ${sent.length}`;
-        return until(
-          `ticket ${ticketId}: the answer to "${text}"`,
-          answeredAfter(activityId),
-          diagnose(ticketId),
-        );
-      };
-      for (const text of SCRIPT) await say(text);
-      let record: { state: string } = hotRecord(ticketId) ?? { state: 'archived' };
-      // A kill between the "is it fixed?" answer and its confirmation state can leave the conversation active:
-      // the user then says again that it works, and is asked again.
-      for (let extra = 0; record.state === 'awaiting_confirmation' || record.state === 'active'; extra += 1) {
-        if (extra >= 3)
-          throw new Error(`seed ${SEED}: ticket ${ticketId} did not end (${describeHot(ticketId)})`);
-        record = await say(CONFIRMATION);
-      }
-      step = 'outbox';
-      return { ticketId, conversationId, sent };
+  /** The ticket's record as the store's files hold it (snapshot and journal; null when absent). */
+  const hotRecord = (ticketId: number): ConversationRecord | null => {
+    try {
+      return readLowdbState(dataDir).tickets[String(ticketId)]?.record ?? null;
+    } catch {
+      return null;
     }
-    do played.push(await play());
-    while (!killerDone && played.length < 6);
-    await killer;
+  };
+  const hotOutboxDepth = (): number => {
+    try {
+      return readLowdbState(dataDir).outbox.length;
+    } catch {
+      return -1;
+    }
+  };
+  const describeHot = (ticketId: number): string => {
+    const record = hotRecord(ticketId);
+    if (!record) return 'no hot record';
+    const turns = record.turns.map((t) => `${t.seq}:${t.role}${t.inboundId ? `(${t.inboundId})` : ''}`);
+    return `state ${record.state}, awaitingAnswer ${record.awaitingAnswer}, chat outbox ${record.chatOutbox?.length ?? 0}, pending ${record.pendingStep?.kind ?? 'none'}, turns ${turns.join(' ')}`;
+  };
+
+  const port = await freePort();
+  const env = { ...stack.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+  let bot: BotProcess = await spawnBot({ env, port });
+  connector.botEndpoint = bot.messagesUrl;
+  cleanups.push(() => bot.kill());
+  // Every proactive message is held a moment before Teams takes it: the window the even kills aim for.
+  connector.faults.inject({
+    kind: 'slow',
+    times: 100_000,
+    operation: 'sendToConversation',
+    delayMs: SEND_HOLD_MS,
+  });
+
+  const killLog: string[] = [];
+  const deadlines = new Map<number, Set<string>>();
+  let recordedNotSent = 0;
+  let current = 0;
+  let step = 'start';
+  let done = false;
+  const killer = (async () => {
+    for (let kill = 1; kill <= kills; kill += 1) {
+      let moment = 'random';
+      if (kill % 2 === 0) {
+        // The worst moment: an answer recorded (the user's turn answered in the store) but not yet sent.
+        const deadline = Date.now() + 5_000;
+        while (Date.now() < deadline && !done) {
+          const waiting = hotRecord(current)?.chatOutbox?.some((e) => 'turnSeq' in e.body);
+          if (waiting) {
+            moment = 'answer recorded, not sent';
+            recordedNotSent += 1;
+            break;
+          }
+          await new Promise((r) => setTimeout(r, 5));
+        }
+      } else {
+        await new Promise((r) => setTimeout(r, random.between(0, 600)));
+      }
+      await bot.kill();
+      killLog.push(`#${kill} ticket ${current} ${step} (${moment})`);
+      bot = await spawnBot({ env, port });
+      const deadlineAt = hotRecord(current)?.deadlineAt;
+      if (deadlineAt) deadlines.set(current, (deadlines.get(current) ?? new Set()).add(deadlineAt));
+    }
+  })();
+  let killerDone = false;
+  void killer.finally(() => {
+    killerDone = true;
+  });
+  const diagnose = (ticketId: number) => () =>
+    [describeHot(ticketId), `kills ${killLog.slice(-5).join(', ')}`, bot.output().slice(-2000)].join('\n');
+
+  const played: PlayedConversation[] = [];
+  let messages = 0;
+  async function play(): Promise<PlayedConversation> {
+    const ticketId = stack.atera.createTicket({
+      title: 'Outlook calendar does not update',
+      description: 'Meetings I accept on my phone do not show up in Outlook on my laptop since this morning.',
+      endUserEmail: megan.email,
+      endUserFirstName: 'Megan',
+      endUserLastName: 'Bowen',
+      customerId: 101,
+      priority: 'Medium',
+    }).TicketID;
+    current = ticketId;
+    step = 'intake';
+    const conversationId = await until(
+      `ticket ${ticketId}: the 1:1 chat to open`,
+      () => hotRecord(ticketId)?.chatConversationId,
+      diagnose(ticketId),
+    );
+    step = 'first answer';
     await until(
-      'every comment delivered',
-      () => hotOutboxDepth() === 0,
-      () => `outbox ${hotOutbox()}`,
+      `ticket ${ticketId}: the first answer`,
+      () => hotRecord(ticketId)?.turns.some((t) => t.role === 'assistant'),
+      diagnose(ticketId),
     );
-    await bot.stop();
-    process.stdout.write(`crash harness: ${played.length} conversations; kills ${killLog.join(', ')}\n`);
-
-    // The store: one conversation per ticket, every message once and in order, resolved, deadline kept.
-    const store = await createLowdbConversationStore({ dataDir });
-    const records = new Map<number, ConversationRecord | null>();
-    for (const { ticketId } of played) records.set(ticketId, await store.getConversation(ticketId));
-    const outbox = await store.outboxStats();
-    await store.close();
-    const context = `seed ${SEED}, kills ${killLog.join(', ')}`;
-    expect(killLog, context).toHaveLength(KILLS);
-    expect(outbox.depth, context).toBe(0);
-
-    for (const { ticketId, conversationId, sent } of played) {
-      const where = `${context}; ticket ${ticketId}`;
-      const final = records.get(ticketId);
-      expect(final, where).toBeTruthy();
-      if (!final) continue;
-      expect(final.state, where).toBe('resolved');
-      expect(final.chatConversationId, where).toBe(conversationId);
-      expect(
-        final.turns.filter((t) => t.role === 'user').map((t) => t.inboundId),
-        where,
-      ).toEqual(sent.map((s) => s.activityId));
-      const seen = [...(deadlines.get(ticketId) ?? []), final.deadlineAt];
-      expect(new Set(seen).size, `${where}; deadlines ${seen.join(' ')}`).toBe(1);
-
-      // Atera: resolved; every turn's comment exactly once, in turn order; every other comment once.
-      expect(stack.atera.getTicket(ticketId)?.TicketStatus, where).toBe('Resolved');
-      const comments = commentTexts(ticketId);
-      const markers = comments.flatMap((c) =>
-        [...c.matchAll(/\[TicketZero ref (tz-[\w-]+)\]/g)].map((m) => m[1]!),
-      );
-      expect(markers.length, where).toBe(comments.length);
-      expect(new Set(markers).size, `${where}; markers ${markers.join(' ')}`).toBe(markers.length);
-      const turnSeqs = markers
-        .filter((m) => m.startsWith(`tz-${ticketId}-`))
-        .map((m) => Number(m.slice(`tz-${ticketId}-`.length)));
-      expect(turnSeqs, where).toEqual(final.turns.map((t) => t.seq));
-      for (const { activityId, text } of sent) {
-        const turn = final.turns.find((t) => t.inboundId === activityId)!;
-        const own = comments.filter((c) => c.includes(`[TicketZero ref tz-${ticketId}-${turn.seq}]`));
-        expect(own, `${where}; the comment of "${text}"`).toHaveLength(1);
-        expect(own[0], where).toContain(text);
-      }
-      expect(
-        comments.filter((c) => /started a Teams conversation/.test(c)),
-        where,
-      ).toHaveLength(1);
-      expect(
-        comments.filter((c) => /TicketZero resolved this ticket/.test(c)),
-        where,
-      ).toHaveLength(1);
+    const sent: PlayedConversation['sent'] = [];
+    /** The message was dealt with: answered, or the question asked, or the conversation ended — and sent. */
+    const dealtWith = (activityId: string) => () => {
+      const record = hotRecord(activityId ? ticketId : ticketId);
+      if (!record) return { state: 'archived' as const };
+      const at = record.turns.findIndex((t) => t.inboundId === activityId);
+      if (at === -1 || record.chatOutbox?.length || record.pendingStep) return false;
+      if (record.state !== 'active') return record;
+      return record.turns.slice(at + 1).some((t) => t.role === 'assistant') && record;
+    };
+    const say = async (text: string): Promise<{ state: string }> => {
+      messages += 1;
+      const activityId = `crash-${SEED}-${lane}-${messages}`;
+      step = `message ${sent.length + 1}`;
+      const activity = userMessageActivity(connector, megan, conversationId, text, activityId);
+      const outcome = await deliverUntilAccepted(connector, activity, { timeoutMs: STEP_TIMEOUT_MS });
+      sent.push({ activityId, text, attempts: outcome.attempts });
+      step = `answer ${sent.length}`;
+      return until(`ticket ${ticketId}: what follows "${text}"`, dealtWith(activityId), diagnose(ticketId));
+    };
+    for (const text of SCRIPT) await say(text);
+    let record: { state: string } = hotRecord(ticketId) ?? { state: 'archived' };
+    // A kill between the question and its confirmation may leave it to be asked again: confirm until it ends.
+    for (let extra = 0; record.state === 'awaiting_confirmation' || record.state === 'active'; extra += 1) {
+      if (extra >= 4)
+        throw new Error(`seed ${SEED}: ticket ${ticketId} did not end (${describeHot(ticketId)})`);
+      record = await say(CONFIRMATION);
     }
-  }, 120_000);
+    step = 'outbox';
+    return { ticketId, conversationId, sent };
+  }
+  do played.push(await play());
+  while (!killerDone && played.length < 60);
+  done = true;
+  await killer;
+  await until(
+    'every comment delivered',
+    () => hotOutboxDepth() === 0,
+    () => `lane ${lane}`,
+  );
+  await bot.stop();
+  return { lane, stack, dataDir, played, killLog, recordedNotSent, deadlines };
+}
+
+describe('TicketZero on lowdb, killed with SIGKILL at random and at the worst moments of its conversations', () => {
+  it('finishes every conversation: nothing lost, nothing doubled, nothing unanswered, resolved on confirmation', async () => {
+    process.stdout.write(
+      `crash harness: seed ${SEED}, ${KILLS} kills over ${LANES} lanes (TICKETZERO_CRASH_SEED=${SEED} replays)\n`,
+    );
+    const perLane = Math.ceil(KILLS / LANES);
+    const lanes = await Promise.all(
+      Array.from({ length: LANES }, (_, lane) => runLane(lane, Math.min(perLane, KILLS - lane * perLane))),
+    );
+    const totals = {
+      kills: 0,
+      recordedNotSent: 0,
+      conversations: 0,
+      messages: 0,
+      resent: 0,
+      redeliveries: 0,
+    };
+
+    for (const { lane, stack, dataDir, played, killLog, recordedNotSent, deadlines } of lanes) {
+      const store = await createLowdbConversationStore({ dataDir });
+      const records = new Map<number, ConversationRecord | null>();
+      for (const { ticketId } of played) records.set(ticketId, await store.getConversation(ticketId));
+      const outbox = await store.outboxStats();
+      await store.close();
+      const context = `seed ${SEED}, lane ${lane}, kills ${killLog.join(', ')}`;
+      expect(outbox.depth, context).toBe(0);
+      totals.kills += killLog.length;
+      totals.recordedNotSent += recordedNotSent;
+      totals.conversations += played.length;
+
+      for (const { ticketId, conversationId, sent } of played) {
+        const where = `${context}; ticket ${ticketId}`;
+        const final = records.get(ticketId);
+        expect(final, where).toBeTruthy();
+        if (!final) continue;
+        // Resolved, and only on the user's confirmation.
+        expect(final.state, where).toBe('resolved');
+        expect(final.outcome?.reason, where).toBe('user_confirmed');
+        expect(final.chatConversationId, where).toBe(conversationId);
+        expect(final.chatOutbox ?? [], where).toEqual([]);
+        // Every user message once, in order.
+        expect(
+          final.turns.filter((t) => t.role === 'user').map((t) => t.inboundId),
+          where,
+        ).toEqual(sent.map((s) => s.activityId));
+        totals.messages += sent.length;
+        totals.redeliveries += sent.reduce((n, s) => n + s.attempts - 1, 0);
+        const seen = [...(deadlines.get(ticketId) ?? []), final.deadlineAt];
+        expect(new Set(seen).size, `${where}; deadlines ${seen.join(' ')}`).toBe(1);
+
+        // Teams: every answer the store holds reached the user, and the user saw no answer the store does not
+        // hold (no second, different answer). A message Teams took in the instant the process died is sent
+        // again (the same text): counted, not hidden.
+        const shown = stack
+          .connector!.conversation(conversationId)!
+          .messages.filter((m) => m.type === 'message' && m.text)
+          .map((m) => m.text!);
+        const answers = final.turns.filter((t) => t.role === 'assistant').map((t) => t.text);
+        for (const answer of answers)
+          expect(shown, `${where}; answer "${answer.slice(0, 60)}"`).toContain(answer);
+        const modelTexts = shown.filter((t) => !/^(Thanks|Your ticket|I also received)/.test(t));
+        for (const text of modelTexts) expect(answers, `${where}; shown but not recorded`).toContain(text);
+        totals.resent += modelTexts.length - new Set(modelTexts).size;
+        // Each round the user started was answered (or ended the conversation).
+        const userSeqs = final.turns.filter((t) => t.role === 'user').map((t) => t.seq);
+        const lastAnswerSeq = Math.max(
+          ...final.turns.filter((t) => t.role === 'assistant').map((t) => t.seq),
+        );
+        expect(lastAnswerSeq, where).toBeGreaterThan(userSeqs[1] ?? 0);
+
+        // Atera: resolved; every turn's comment exactly once, in turn order; every other comment once.
+        expect(stack.atera.getTicket(ticketId)?.TicketStatus, where).toBe('Resolved');
+        const comments = stack.atera.comments(ticketId).map((c) => String(c.Comment ?? ''));
+        const markers = comments.flatMap((c) =>
+          [...c.matchAll(/\[TicketZero ref (tz-[\w-]+)\]/g)].map((m) => m[1]!),
+        );
+        expect(markers.length, where).toBe(comments.length);
+        expect(new Set(markers).size, `${where}; markers ${markers.join(' ')}`).toBe(markers.length);
+        const turnSeqs = markers
+          .filter((m) => m.startsWith(`tz-${ticketId}-`))
+          .map((m) => Number(m.slice(`tz-${ticketId}-`.length)));
+        expect(turnSeqs, where).toEqual(final.turns.map((t) => t.seq));
+        for (const turn of final.turns) {
+          const own = comments.filter((c) => c.includes(`[TicketZero ref tz-${ticketId}-${turn.seq}]`));
+          expect(own, `${where}; the comment of turn ${turn.seq}`).toHaveLength(1);
+          // Atera holds exactly the text the user saw (or wrote).
+          expect(own[0], where).toContain(turn.text.slice(0, 200));
+        }
+        expect(
+          comments.filter((c) => /started a Teams conversation/.test(c)),
+          where,
+        ).toHaveLength(1);
+        expect(
+          comments.filter((c) => /TicketZero resolved this ticket/.test(c)),
+          where,
+        ).toHaveLength(1);
+      }
+    }
+    process.stdout.write(
+      `crash harness: ${totals.kills} kills (${totals.recordedNotSent} with an answer recorded and not sent), ` +
+        `${totals.conversations} conversations, ${totals.messages} user messages (${totals.redeliveries} redeliveries): ` +
+        `0 lost, 0 doubled, 0 unanswered, all resolved on confirmation; ${totals.resent} answers sent again after a kill\n`,
+    );
+    expect(totals.kills).toBe(KILLS);
+  }, 600_000);
 });
