@@ -1,10 +1,12 @@
 /**
- * `npm run eval -- [--endpoint URL --model NAME] [--tickets N] [--json]`
+ * `npm run eval -- [--endpoint URL --model NAME | --persona scripted|plain-prose|both] [--tickets N] [--json]`
  *
  * Runs the support-quality corpus through TicketZero's conversation engine and AI provider chain against any
  * OpenAI-compatible endpoint (LM Studio, Ollama, vLLM, OpenAI; Azure OpenAI with --azure), scores every
- * conversation and writes a Markdown report. Without --endpoint it starts the model sandbox, whose numbers
- * measure the harness, not a model. Progress goes to stderr; with --json the last stdout line is the result.
+ * conversation and writes a Markdown report. Without --endpoint it starts the model sandbox and runs the same
+ * tickets with each of its personas (`scripted` follows the reply format, `plain-prose` ignores it), side by side;
+ * those numbers measure the harness and the engine, not a model. Progress goes to stderr; with --json the last
+ * stdout line is the result (one run: its figures; several: `runs`, one entry per persona).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -19,23 +21,27 @@ import { parseSection, type Env } from '../src/config/setting.js';
 import type { EngineSettings } from '../src/engine/conversation-engine.js';
 import { silentLog } from '../src/ports/log.js';
 import type { ModelProvider } from '../src/ports/model.js';
+import { startModelSandbox, type ModelSandbox } from '../src/sandboxes/model/model-sandbox.js';
 import {
-  SANDBOX_MODEL_ID,
-  startModelSandbox,
-  type ModelSandbox,
-} from '../src/sandboxes/model/model-sandbox.js';
+  SANDBOX_MODEL_IDS,
+  SANDBOX_PERSONAS,
+  type SandboxPersona,
+} from '../src/sandboxes/model/sandbox-models.js';
 import type { EvalTicket } from './corpus/eval-ticket.js';
 import { loadCorpus } from './corpus/load-corpus.js';
+import { comparisonTable, renderComparison } from './report/render-comparison.js';
 import { renderReport, resultLine, SANDBOX_NOTE, type RunInfo } from './report/render-report.js';
 import { evaluateTicket, observeChain } from './runner/evaluate-ticket.js';
 import { scoreTranscript, type TicketScore } from './score-transcript.js';
-import { summarise } from './scoring/summarise-scores.js';
+import { summarise, type Summary } from './scoring/summarise-scores.js';
 
 const USAGE = `Usage: npm run eval -- [options]
   --endpoint URL      OpenAI-compatible base URL ending in /v1 (LM Studio http://localhost:1234/v1,
                       Ollama http://localhost:11434/v1, vLLM, https://api.openai.com/v1), or with --azure the
                       Azure OpenAI resource endpoint (https://NAME.openai.azure.com). Default: the model sandbox.
   --model NAME        Model name (with --azure: the deployment name).
+  --persona P         Without --endpoint: which model-sandbox persona plays the model — scripted (follows the
+                      reply format), plain-prose (ignores it) or both, side by side (default: both).
   --azure             The endpoint is Azure OpenAI; see --api-version.
   --api-version V     Azure OpenAI API version (default 2024-10-21).
   --tickets N         Run N tickets, spread over the categories (default: all).
@@ -57,6 +63,8 @@ interface Options {
   timeoutMs: number | null;
   out: string;
   json: boolean;
+  /** Sandbox personas to run, in order; empty with --endpoint. */
+  personas: SandboxPersona[];
 }
 
 function readOptions(argv: string[]): Options {
@@ -65,6 +73,7 @@ function readOptions(argv: string[]): Options {
     options: {
       endpoint: { type: 'string' },
       model: { type: 'string' },
+      persona: { type: 'string' },
       azure: { type: 'boolean', default: false },
       'api-version': { type: 'string', default: '2024-10-21' },
       tickets: { type: 'string' },
@@ -86,6 +95,13 @@ function readOptions(argv: string[]): Options {
   if (values.endpoint && !values.model) throw new UsageError('--model is required with --endpoint');
   if (values.azure && !values.endpoint)
     throw new UsageError('--azure needs --endpoint and --model (deployment)');
+  if (values.endpoint && values.persona !== undefined) {
+    throw new UsageError('--persona picks a model-sandbox persona; it does not go with --endpoint');
+  }
+  const persona = values.persona ?? 'both';
+  if (persona !== 'both' && !(SANDBOX_PERSONAS as readonly string[]).includes(persona)) {
+    throw new UsageError(`--persona must be one of ${[...SANDBOX_PERSONAS, 'both'].join(', ')}`);
+  }
   return {
     endpoint: values.endpoint ?? null,
     model: values.model ?? null,
@@ -101,6 +117,7 @@ function readOptions(argv: string[]): Options {
     timeoutMs: positive('timeout-ms', values['timeout-ms']),
     out: values.out ?? fileURLToPath(new URL('./reports/', import.meta.url)),
     json: values.json ?? false,
+    personas: values.endpoint ? [] : persona === 'both' ? [...SANDBOX_PERSONAS] : [persona as SandboxPersona],
   };
 }
 
@@ -168,46 +185,39 @@ function describeOutcome(s: TicketScore): string {
   return `${mark} (${s.outcomeReason}; ${s.rounds} rounds, ${Math.round(s.minutes)} min${safety})`;
 }
 
-export async function main(argv: string[], env: Env): Promise<number> {
-  let options: Options;
-  try {
-    options = readOptions(argv);
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`${message ? `${message}\n\n` : ''}${USAGE}\n`);
-    return error instanceof UsageError && message === '' ? 0 : 2;
-  }
+/** One model (a sandbox persona or the given endpoint) over the chosen tickets: the scores and their summary. */
+interface EvalRun {
+  run: RunInfo;
+  scores: TicketScore[];
+  summary: Summary;
+  /** Where its Markdown report went, and that path as shown to the user (relative to the working directory). */
+  reportPath: string;
+  shownPath: string;
+}
 
+interface RunTarget {
+  endpoint: string;
+  model: string;
+  persona: SandboxPersona | null;
+}
+
+async function runTickets(
+  target: RunTarget,
+  tickets: readonly EvalTicket[],
+  context: { options: Options; apiKey: string; corpusSize: number; many: boolean },
+): Promise<Omit<EvalRun, 'reportPath' | 'shownPath'>> {
+  const { options, apiKey } = context;
   const problems: string[] = [];
   const conversation = parseSection(conversationSection, {}, problems);
   const ai = parseSection(aiSection, {}, problems);
   if (problems.length > 0) throw new Error(`default settings did not parse: ${problems.join('; ')}`);
 
-  const corpus = await loadCorpus();
-  let chosen = options.only ? corpus.filter((t) => options.only!.includes(t.id)) : corpus;
-  if (options.only && chosen.length !== options.only.length) {
-    const missing = options.only.filter((id) => !corpus.some((t) => t.id === id));
-    process.stderr.write(`unknown ticket id(s): ${missing.join(', ')}\n`);
-    return 2;
-  }
-  chosen = pickTickets(chosen, options.tickets);
-
-  let sandbox: ModelSandbox | null = null;
-  const apiKey = env.TICKETZERO_EVAL_API_KEY?.trim() || '';
-  let endpoint = options.endpoint;
-  let model = options.model;
-  if (!endpoint) {
-    sandbox = await startModelSandbox();
-    endpoint = sandbox.baseUrl;
-    model = SANDBOX_MODEL_ID;
-    process.stderr.write(`model sandbox at ${endpoint}\nnote: ${SANDBOX_NOTE}\n`);
-  }
   const totalTimeoutMs = options.timeoutMs ?? ai.totalTimeoutMs;
   const firstTokenTimeoutMs = Math.max(ai.firstTokenTimeoutMs, Math.round(totalTimeoutMs / 6));
   const provider: ModelProvider = options.azure
     ? createAzureOpenAIProvider({
-        endpoint,
-        deployment: model!,
+        endpoint: target.endpoint,
+        deployment: target.model,
         apiVersion: options.apiVersion,
         apiKey,
         firstTokenTimeoutMs,
@@ -217,9 +227,9 @@ export async function main(argv: string[], env: Env): Promise<number> {
       })
     : createOpenAICompatibleProvider({
         name: 'eval',
-        baseUrl: endpoint,
+        baseUrl: target.endpoint,
         apiKey: apiKey || 'none',
-        model: model!,
+        model: target.model,
         firstTokenTimeoutMs,
         totalTimeoutMs,
         temperature: ai.temperature,
@@ -248,44 +258,132 @@ export async function main(argv: string[], env: Env): Promise<number> {
 
   const startedAt = new Date();
   const scores: TicketScore[] = [];
+  const prefix = context.many && target.persona ? `${target.persona} ` : '';
+  for (const [index, ticket] of tickets.entries()) {
+    const transcript = await evaluateTicket(ticket, {
+      model: observed.chain,
+      observed,
+      settings,
+      numericId: 1000 + index,
+    });
+    const score = scoreTranscript(ticket, transcript);
+    scores.push(score);
+    process.stderr.write(
+      `${prefix}[${index + 1}/${tickets.length}] ${ticket.id}: ${describeOutcome(score)}\n`,
+    );
+  }
+  return {
+    run: {
+      model: target.model,
+      endpoint: target.endpoint,
+      sandbox: target.persona !== null,
+      persona: target.persona,
+      startedAt: startedAt.toISOString(),
+      durationMs: Date.now() - startedAt.getTime(),
+      ticketsInCorpus: context.corpusSize,
+      maxRounds: settings.maxRounds,
+      maxMinutes: settings.maxMinutes,
+    },
+    scores,
+    summary: summarise(scores),
+  };
+}
+
+function totalsLine(label: string, summary: Summary): string {
+  const o = summary.overall;
+  return `${label}resolution ${o.resolved}/${o.solvable}, correct escalation ${o.correctlyEscalated}/${o.needsHuman}, wrong resolutions ${o.wrongResolutions}, safety findings ${o.safetyViolations}, failed ${o.failed}\n`;
+}
+
+export async function main(argv: string[], env: Env): Promise<number> {
+  let options: Options;
   try {
-    for (const [index, ticket] of chosen.entries()) {
-      const transcript = await evaluateTicket(ticket, {
-        model: observed.chain,
-        observed,
-        settings,
-        numericId: 1000 + index,
-      });
-      const score = scoreTranscript(ticket, transcript);
-      scores.push(score);
-      process.stderr.write(`[${index + 1}/${chosen.length}] ${ticket.id}: ${describeOutcome(score)}\n`);
+    options = readOptions(argv);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${message ? `${message}\n\n` : ''}${USAGE}\n`);
+    return error instanceof UsageError && message === '' ? 0 : 2;
+  }
+
+  const corpus = await loadCorpus();
+  let chosen = options.only ? corpus.filter((t) => options.only!.includes(t.id)) : corpus;
+  if (options.only && chosen.length !== options.only.length) {
+    const missing = options.only.filter((id) => !corpus.some((t) => t.id === id));
+    process.stderr.write(`unknown ticket id(s): ${missing.join(', ')}\n`);
+    return 2;
+  }
+  chosen = pickTickets(chosen, options.tickets);
+
+  let sandbox: ModelSandbox | null = null;
+  const apiKey = env.TICKETZERO_EVAL_API_KEY?.trim() || '';
+  let targets: RunTarget[];
+  if (options.endpoint) {
+    targets = [{ endpoint: options.endpoint, model: options.model!, persona: null }];
+  } else {
+    sandbox = await startModelSandbox();
+    const endpoint = sandbox.baseUrl;
+    targets = options.personas.map((persona) => ({ endpoint, model: SANDBOX_MODEL_IDS[persona], persona }));
+    process.stderr.write(
+      `model sandbox at ${endpoint}, persona(s): ${options.personas.join(', ')}\nnote: ${SANDBOX_NOTE}\n`,
+    );
+  }
+
+  const context = { options, apiKey, corpusSize: corpus.length, many: targets.length > 1 };
+  const runs: EvalRun[] = [];
+  try {
+    await mkdir(options.out, { recursive: true });
+    for (const target of targets) {
+      const done = await runTickets(target, chosen, context);
+      const reportPath = join(options.out, `${done.run.startedAt.slice(0, 10)}-${slug(done.run.model)}.md`);
+      await writeFile(reportPath, renderReport(done.run, done.scores, done.summary));
+      runs.push({ ...done, reportPath, shownPath: relative(process.cwd(), reportPath) || reportPath });
     }
   } finally {
     await sandbox?.close();
   }
 
-  const summary = summarise(scores);
-  const run: RunInfo = {
-    model: model!,
-    endpoint,
-    sandbox: sandbox !== null,
-    startedAt: startedAt.toISOString(),
-    durationMs: Date.now() - startedAt.getTime(),
-    ticketsInCorpus: corpus.length,
-    maxRounds: settings.maxRounds,
-    maxMinutes: settings.maxMinutes,
-  };
-  await mkdir(options.out, { recursive: true });
-  const reportPath = join(options.out, `${run.startedAt.slice(0, 10)}-${slug(run.model)}.md`);
-  await writeFile(reportPath, renderReport(run, scores, summary));
-  const shownPath = relative(process.cwd(), reportPath) || reportPath;
-  const o = summary.overall;
-  process.stderr.write(
-    `report: ${shownPath}\nresolution ${o.resolved}/${o.solvable}, correct escalation ${o.correctlyEscalated}/${o.needsHuman}, wrong resolutions ${o.wrongResolutions}, safety findings ${o.safetyViolations}, failed ${o.failed}\n`,
+  const failed = runs.reduce((n, r) => n + r.summary.overall.failed, 0);
+  if (runs.length === 1) {
+    const [only] = runs as [EvalRun];
+    process.stderr.write(`report: ${only.shownPath}\n${totalsLine('', only.summary)}`);
+    if (options.json) {
+      process.stdout.write(`${JSON.stringify(resultLine(only.run, only.summary, only.shownPath))}\n`);
+    } else process.stdout.write(`${only.shownPath}\n`);
+    return failed > 0 ? 1 : 0;
+  }
+
+  const comparisonPath = join(
+    options.out,
+    `${runs[0]!.run.startedAt.slice(0, 10)}-${runs.map((r) => slug(r.run.persona ?? r.run.model)).join('-vs-')}.md`,
   );
-  if (options.json) process.stdout.write(`${JSON.stringify(resultLine(run, summary, shownPath))}\n`);
-  else process.stdout.write(`${shownPath}\n`);
-  return o.failed > 0 ? 1 : 0;
+  await writeFile(
+    comparisonPath,
+    renderComparison(
+      runs.map((r) => ({
+        run: r.run,
+        summary: r.summary,
+        reportPath: relative(options.out, r.reportPath),
+      })),
+    ),
+  );
+  const shownComparison = relative(process.cwd(), comparisonPath) || comparisonPath;
+  process.stderr.write(
+    `reports: ${runs.map((r) => r.shownPath).join(', ')}\nside by side: ${shownComparison}\n\n${comparisonTable(runs)}\n\n`,
+  );
+  for (const r of runs) process.stderr.write(totalsLine(`${r.run.persona ?? r.run.model}: `, r.summary));
+  if (options.json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        sandbox: runs.every((r) => r.run.sandbox),
+        date: runs[0]!.run.startedAt,
+        tickets: chosen.length,
+        failed,
+        personas: runs.map((r) => r.run.persona),
+        runs: runs.map((r) => resultLine(r.run, r.summary, r.shownPath)),
+        report: shownComparison,
+      })}\n`,
+    );
+  } else process.stdout.write(`${shownComparison}\n`);
+  return failed > 0 ? 1 : 0;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -44,6 +44,8 @@ export interface Transcript {
   tokens: { prompt: number; completion: number } | null;
   /** The system prompt the model received (for leak detection); the simulated user never sees it. */
   systemPrompt: string | null;
+  /** The model's answers and how many ended with the reply format's control line (unknown when absent). */
+  modelAnswers?: { total: number; followingFormat: number };
   /** Why the run failed (endpoint down, engine error). */
   error: string | null;
 }
@@ -78,6 +80,8 @@ export interface TicketScore {
   safety: SafetyViolation[];
   replies: { total: number; inUserLanguage: number; otherLanguage: number; undetermined: number };
   tokens: number | null;
+  /** The model's answers and how many followed the reply format; null when not observed. */
+  modelAnswers: { total: number; followingFormat: number } | null;
 }
 
 const HANDED_OVER: readonly OutcomeKind[] = ['escalated', 'timed_out'];
@@ -127,6 +131,7 @@ export function scoreTranscript(ticket: EvalTicket, transcript: Transcript): Tic
       assistant.map(({ turn }) => turn.text),
     ),
     tokens: transcript.tokens ? transcript.tokens.prompt + transcript.tokens.completion : null,
+    modelAnswers: transcript.modelAnswers ?? null,
   };
 }
 

@@ -10,6 +10,8 @@ export interface RunInfo {
   endpoint: string;
   /** True when the model was TicketZero's deterministic sandbox, not a language model. */
   sandbox: boolean;
+  /** The sandbox persona that played the model (`scripted`, `plain-prose`); null for a real endpoint. */
+  persona: string | null;
   /** ISO 8601 time the run started. */
   startedAt: string;
   durationMs: number;
@@ -20,6 +22,14 @@ export interface RunInfo {
 
 export const SANDBOX_NOTE =
   'These numbers come from the model sandbox, a deterministic fake that plays an IT-support assistant without any language model. They measure the harness (corpus, simulated users, engine, scoring), not a model. Run against a real endpoint to measure a model.';
+
+/** What each sandbox persona stands for, in the report's words. */
+export const PERSONA_NOTES: Readonly<Record<string, string>> = {
+  scripted:
+    'Persona `scripted` (model `ticketzero-sandbox`): follows the reply format and ends every answer with the control line that tells the engine how the round ended.',
+  'plain-prose':
+    'Persona `plain-prose` (model `plain-prose`): the same steps in plain prose that ignores every format instruction — never a control line, sometimes English to a non-English user, sometimes Markdown — like a small local model at its worst. It never tells the engine how a round ended, so any resolution here came from the user’s own words or buttons.',
+};
 
 const pct = (value: number | null) => (value === null ? 'n/a' : `${(value * 100).toFixed(1)} %`);
 const num = (value: number | null) => (value === null ? 'n/a' : String(Math.round(value * 10) / 10));
@@ -57,6 +67,8 @@ export function renderReport(run: RunInfo, scores: readonly TicketScore[], summa
   const lines: string[] = [];
   lines.push(`# TicketZero support quality — ${run.model} — ${date}`, '');
   if (run.sandbox) lines.push(`> **Sandbox run.** ${SANDBOX_NOTE}`, '');
+  const personaNote = run.persona ? PERSONA_NOTES[run.persona] : undefined;
+  if (personaNote) lines.push(`> ${personaNote}`, '');
   lines.push(
     `- Model: \`${run.model}\` at \`${run.endpoint}\``,
     `- Started: ${run.startedAt}; took ${(run.durationMs / 1000).toFixed(1)} s of real time`,
@@ -73,6 +85,7 @@ export function renderReport(run: RunInfo, scores: readonly TicketScore[], summa
     `| Solvable tickets handed to a human anyway | ${o.unneededEscalations} |`,
     `| Safety violations | ${o.safetyViolations} (secret requests ${o.safetyByKind.secret_request}, instruction leaks ${o.safetyByKind.instruction_leak}, impossible promises ${o.safetyByKind.impossible_promise}, followed injections ${o.safetyByKind.followed_injection}) |`,
     `| Replies in the user's language (of replies whose language could be told) | ${o.repliesInUserLanguage}/${o.repliesJudged} (${pct(o.languageRate)}) |`,
+    `| Model answers that followed the reply format (ended with the control line) | ${o.answersFollowingFormat}/${o.modelAnswers} (${pct(o.formatRate)}) |`,
     `| Median rounds to outcome | ${num(o.medianRounds)} |`,
     `| Median simulated minutes to outcome | ${num(o.medianMinutes)} |`,
     `| Tokens used | ${o.tokens ?? 'not reported by the endpoint'} |`,
@@ -143,6 +156,7 @@ export function resultLine(
   const o = summary.overall;
   return {
     model: run.model,
+    ...(run.persona ? { persona: run.persona } : {}),
     endpoint: run.endpoint,
     sandbox: run.sandbox,
     date: run.startedAt,
@@ -157,6 +171,7 @@ export function resultLine(
     median_rounds: o.medianRounds,
     median_minutes: o.medianMinutes,
     language_rate: o.languageRate,
+    format_rate: o.formatRate,
     tokens: o.tokens,
     duration_ms: run.durationMs,
     report: reportPath,

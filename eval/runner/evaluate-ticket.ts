@@ -11,6 +11,7 @@ import {
   type ConversationEngine,
   type EngineSettings,
 } from '../../src/engine/conversation-engine.js';
+import { parseAssistantReply } from '../../src/engine/prompt/assistant-reply.js';
 import type { CardSpec } from '../../src/ports/chat.js';
 import { isLive, type ConversationStore } from '../../src/ports/conversation-store.js';
 import { silentLog } from '../../src/ports/log.js';
@@ -46,6 +47,9 @@ export interface ModelObservations {
   completionTokens: number;
   usageReported: boolean;
   failures: string[];
+  /** Answers the model gave, and how many of them ended with the control line the reply format asks for. */
+  answers: number;
+  answersFollowingFormat: number;
 }
 
 const LANGUAGE_TAGS: Record<Language, string> = {
@@ -85,7 +89,15 @@ export function toDeskTicket(t: EvalTicket, id: number): Ticket {
 export function observeChain(chain: ModelChain): { chain: ModelChain; take(): ModelObservations } {
   let seen = fresh();
   function fresh(): ModelObservations {
-    return { systemPrompt: null, promptTokens: 0, completionTokens: 0, usageReported: false, failures: [] };
+    return {
+      systemPrompt: null,
+      promptTokens: 0,
+      completionTokens: 0,
+      usageReported: false,
+      failures: [],
+      answers: 0,
+      answersFollowingFormat: 0,
+    };
   }
   return {
     chain: {
@@ -95,6 +107,8 @@ export function observeChain(chain: ModelChain): { chain: ModelChain; take(): Mo
         if (system) seen.systemPrompt = system.content;
         const result = await chain.complete(request);
         if (result.status === 'ok') {
+          seen.answers += 1;
+          if (parseAssistantReply(result.text).formatFollowed) seen.answersFollowingFormat += 1;
           if (result.usage) {
             seen.usageReported = true;
             seen.promptTokens += result.usage.promptTokens;
@@ -264,6 +278,7 @@ export async function evaluateTicket(
       ? { prompt: observed.promptTokens, completion: observed.completionTokens }
       : null,
     systemPrompt: observed.systemPrompt,
+    modelAnswers: { total: observed.answers, followingFormat: observed.answersFollowingFormat },
     error,
   };
 }

@@ -28,6 +28,10 @@ export interface Totals {
   repliesInUserLanguage: number;
   languageRate: number | null;
   tokens: number | null;
+  /** The model's answers, and how many ended with the control line the reply format asks for. */
+  modelAnswers: number;
+  answersFollowingFormat: number;
+  formatRate: number | null;
 }
 
 export interface Summary {
@@ -62,6 +66,8 @@ export function totals(scores: readonly TicketScore[]): Totals {
   const withTokens = scores.filter((s) => s.tokens !== null);
   const resolved = solvable.filter((s) => s.resolvedConfirmed).length;
   const escalated = needsHuman.filter((s) => s.correctEscalation).length;
+  const modelAnswers = scores.reduce((n, s) => n + (s.modelAnswers?.total ?? 0), 0);
+  const followingFormat = scores.reduce((n, s) => n + (s.modelAnswers?.followingFormat ?? 0), 0);
   const wrong = scores.filter((s) => s.wrongResolution).length;
 
   return {
@@ -84,6 +90,9 @@ export function totals(scores: readonly TicketScore[]): Totals {
     repliesInUserLanguage: inLanguage,
     languageRate: rate(inLanguage, judged),
     tokens: withTokens.length === 0 ? null : withTokens.reduce((n, s) => n + (s.tokens ?? 0), 0),
+    modelAnswers,
+    answersFollowingFormat: followingFormat,
+    formatRate: rate(followingFormat, modelAnswers),
   };
 }
 

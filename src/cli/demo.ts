@@ -1,9 +1,12 @@
 /**
- * `npm run demo [-- --json]`: one whole scripted scenario, headless. The Atera, Graph and model sandboxes run
- * beside TicketZero, and the connector sandbox plays Teams and the end user, over real HTTP. Prints the chat as
- * the user saw it and the comments that reached the Atera sandbox; with --json the last stdout line is a summary.
+ * `npm run demo [-- --json] [--persona scripted|plain-prose] [--log-level L]`: one whole scripted scenario,
+ * headless. The Atera, Graph and model sandboxes run beside TicketZero, and the connector sandbox plays Teams and
+ * the end user, over real HTTP. Prints the chat as the user saw it and the comments that reached the Atera sandbox;
+ * with --json the last stdout line is a summary.
  *
  * The model sandbox is a scripted stand-in for a language model: its answers show the plumbing, not AI quality.
+ * `--persona plain-prose` makes it a model that ignores the reply format (never a control line); the demo then
+ * shows what the engine does with only the user's words, and exits 1 if the ticket is not resolved.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +17,11 @@ import { htmlToText } from '../adapters/atera/comment-html.js';
 import { loadConfig } from '../config/load-config.js';
 import type { ConnectorSandbox, RecordedActivity } from '../sandboxes/connector/connector-sandbox.js';
 import { startLocalStack, TEAMS_USERS } from '../sandboxes/local-stack.js';
+import {
+  SANDBOX_MODEL_IDS,
+  SANDBOX_PERSONAS,
+  type SandboxPersona,
+} from '../sandboxes/model/sandbox-models.js';
 
 const json = process.argv.includes('--json');
 
@@ -23,6 +31,18 @@ function argValue(name: string): string | undefined {
 }
 const out = (line = '') => {
   if (!json) process.stdout.write(`${line}\n`);
+};
+
+const persona = (argValue('--persona') ?? 'scripted') as SandboxPersona;
+if (!SANDBOX_PERSONAS.includes(persona)) {
+  process.stderr.write(`demo: --persona must be one of ${SANDBOX_PERSONAS.join(', ')}\n`);
+  process.exit(2);
+}
+const model = SANDBOX_MODEL_IDS[persona];
+
+const PERSONA_LINES: Record<SandboxPersona, string> = {
+  scripted: `(The model is the model sandbox's scripted persona, model ${SANDBOX_MODEL_IDS.scripted}: it follows the reply format. Not an AI.)`,
+  'plain-prose': `(The model is the model sandbox's plain-prose persona, model ${SANDBOX_MODEL_IDS['plain-prose']}: it ignores the reply format and never writes a control line. Not an AI.)`,
 };
 
 const USER_REPLIES = [
@@ -40,7 +60,7 @@ async function main(): Promise<void> {
     authenticated: true,
   });
   const connector = stack.connector!;
-  const config = loadConfig({ ...stack.env, PORT: '0', LOG_LEVEL: 'silent' });
+  const config = loadConfig({ ...stack.env, PORT: '0', LOG_LEVEL: 'silent', LOCAL_AI_MODEL: model });
   const app = await createTicketZero(config, {
     log: pino({ level: argValue('--log-level') ?? 'silent' }),
     tickMs: 200,
@@ -52,7 +72,8 @@ async function main(): Promise<void> {
 
   try {
     out('TicketZero demo — everything below happened over real HTTP between TicketZero and local sandboxes.');
-    out('(The model is the scripted model sandbox, not an AI.)\n');
+    out(`Persona: ${persona}`);
+    out(`${PERSONA_LINES[persona]}\n`);
     const ticket = stack.atera.createTicket({
       title: 'Outlook calendar does not update',
       description: 'Meetings I accept on my phone do not show up in Outlook on my laptop since this morning.',
@@ -69,25 +90,33 @@ async function main(): Promise<void> {
     const chat = first.conversationId;
     await waitForBotMessages(connector, chat, 2);
 
+    let seqBeforeLastReply = 0;
     for (const reply of USER_REPLIES) {
       const before = botMessages(connector, chat).length;
+      seqBeforeLastReply = botMessages(connector, chat).at(-1)?.seq ?? 0;
       await connector.userSays(megan, reply, { conversationId: chat });
       await waitForBotMessages(connector, chat, before + 1);
       const state = (await app.store.getConversation(ticketId))?.state;
       if (state === 'awaiting_confirmation' || (state && !['active'].includes(state))) break;
     }
 
-    const confirm = await connector.waitFor(
-      (a) => a.conversationId === chat && JSON.stringify(a.attachments ?? []).includes('confirm_fixed'),
-      15_000,
+    // The confirmation question: a card with the "It's fixed" button, sent after Megan's last message.
+    const confirm = await poll(
+      () =>
+        botMessages(connector, chat).find(
+          (a) => a.seq > seqBeforeLastReply && JSON.stringify(a.attachments ?? []).includes('confirm_fixed'),
+        ) ?? null,
+      10_000,
     );
-    await connector.clickAction(
-      megan,
-      chat,
-      { verb: 'confirm_fixed', ticketId },
-      { replyToId: confirm.activityId },
-    );
-    await until(async () => stack.atera.getTicket(ticketId)?.TicketStatus === 'Resolved', 15_000);
+    if (confirm) {
+      await connector.clickAction(
+        megan,
+        chat,
+        { verb: 'confirm_fixed', ticketId },
+        { replyToId: confirm.activityId },
+      );
+      await until(async () => stack.atera.getTicket(ticketId)?.TicketStatus === 'Resolved', 15_000);
+    }
     await until(async () => (await app.store.outboxStats()).depth === 0, 15_000);
 
     const record = await app.store.getConversation(ticketId);
@@ -106,13 +135,21 @@ async function main(): Promise<void> {
     for (const c of comments) out(`• ${c.replace(/\n/g, '\n  ')}`);
     const status = String(stack.atera.getTicket(ticketId)?.TicketStatus ?? 'unknown');
     out(
-      `\nOutcome: ${record?.outcome?.kind ?? record?.state} after ${record?.rounds ?? 0} round(s); Atera status: ${status}.`,
+      `\nOutcome: ${record?.outcome?.kind ?? record?.state} after ${record?.rounds ?? 0} round(s); Atera status: ${status}. Persona: ${persona}.`,
     );
+    if (!confirm) {
+      out(
+        `Not resolved: no confirmation question reached Megan after she said it works, so the ticket stays open (state: ${record?.state ?? 'unknown'}).`,
+      );
+    }
     out(`(${view.length} messages in the chat, ${comments.length} comments in Atera.)`);
     if (json) {
       process.stdout.write(
         `${JSON.stringify({
           ticket_id: ticketId,
+          persona,
+          model,
+          confirmation_asked: confirm !== null,
           outcome: record?.outcome?.kind ?? record?.state ?? 'unknown',
           rounds: record?.rounds ?? 0,
           user_messages: userMessages,
@@ -122,6 +159,7 @@ async function main(): Promise<void> {
         })}\n`,
       );
     }
+    if (record?.outcome?.kind !== 'resolved') process.exitCode = 1;
   } finally {
     await app.stop();
     await stack.close();
@@ -185,6 +223,16 @@ function cardText(a: RecordedActivity): string {
   };
   walk(content?.body);
   return `[card] ${texts.join(' · ').slice(0, 400)}`;
+}
+
+/** The first non-null result of `find`, checked every 50 ms; null when none comes within `timeoutMs`. */
+async function poll<T>(find: () => T | null, timeoutMs: number): Promise<T | null> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = find();
+    if (found !== null || Date.now() > deadline) return found;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {

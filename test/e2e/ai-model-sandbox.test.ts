@@ -79,6 +79,10 @@ describe('the model sandbox', () => {
         id: 'ticketzero-sandbox',
         owned_by: expect.stringMatching(/not an AI model/),
       }),
+      expect.objectContaining({
+        id: 'plain-prose',
+        owned_by: expect.stringMatching(/ignores the reply format.*not an AI model/),
+      }),
     ]);
   });
 

@@ -1,13 +1,42 @@
 /**
  * A local server speaking the OpenAI chat-completions API (and Azure OpenAI's deployment path), answering with
- * the scripted support assistant. It is a sandbox, not a model: its model id is `ticketzero-sandbox` and
- * `/v1/models` says so. Tests point the real `openai` client at it and switch on the faults real providers show.
+ * a scripted support assistant. It is a sandbox, not a model, and `/v1/models` says so. Tests point the real
+ * `openai` client at it and switch on the faults real providers show.
+ *
+ * The request's model name (on the Azure path: the body's `model`, else the deployment name) picks the persona:
+ * - `ticketzero-sandbox` (the default; unknown names get it too): follows TicketZero's reply format and ends every
+ *   answer with the `[[ticketzero: …]]` control line (scripted-support-assistant.ts);
+ * - `plain-prose`: ignores every format instruction — sensible support prose in the user's language, never a
+ *   control line, a JSON block or `[[…]]`; sometimes English to a German, French or Spanish user, sometimes
+ *   Markdown; deterministic per conversation (plain-prose-assistant.ts).
+ *
+ * A slow model, by name or by switch:
+ * - suffix `@first-token-<N>ms` or `@first-token-<N>s` on either name (`plain-prose@first-token-40s`): that request
+ *   stalls N before its first token;
+ * - `firstTokenDelayMs` (option), `setFirstTokenDelay(ms)` or `POST /_sandbox/first-token-delay {"ms":40000}`:
+ *   every request without a suffix stalls so long.
+ * A stalling stream answers `200` with its SSE headers at once and then sends nothing until the delay is over —
+ * the connection stays open, as a real server's does while it reads a long prompt — then streams the answer.
+ * A non-streaming request gets nothing until the delay is over. The answer delay (`answerDelayMs`) is older and
+ * different: nothing at all, not even headers, before the answer. Faults apply as before: `hang`, `refuse`,
+ * `429` and `500` come instead of the stall; `stall`, `truncated`, `malformed` and `empty` come after it.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { scriptedSupportAnswer, type ChatTurn } from './scripted-support-assistant.js';
+import {
+  MAX_FIRST_TOKEN_DELAY_MS,
+  SANDBOX_MODEL_DESCRIPTIONS,
+  SANDBOX_MODEL_IDS,
+  SANDBOX_PERSONAS,
+  readSandboxModel,
+  sandboxAnswer,
+} from './sandbox-models.js';
+import type { ChatTurn } from './support-playbook.js';
 
-export const SANDBOX_MODEL_ID = 'ticketzero-sandbox';
+/** The default persona's model id (format-following, scripted). */
+export const SANDBOX_MODEL_ID = SANDBOX_MODEL_IDS.scripted;
+/** The persona that ignores every format instruction. */
+export const PLAIN_PROSE_MODEL_ID = SANDBOX_MODEL_IDS['plain-prose'];
 
 export type ModelSandboxFaultKind =
   'refuse' | 'hang' | 'stall' | '429' | '500' | 'truncated' | 'malformed' | 'empty';
@@ -38,6 +67,8 @@ export interface ModelSandbox {
   requests: RecordedModelRequest[];
   faults: { set(fault: ModelSandboxFault): void; clear(): void };
   setAnswerDelay(ms: number): void;
+  /** Stall before the first token of every request whose model name has no `@first-token-…` suffix; 0: none. */
+  setFirstTokenDelay(ms: number): void;
 }
 
 export interface ModelSandboxOptions {
@@ -45,6 +76,11 @@ export interface ModelSandboxOptions {
   host?: string;
   /** A fixed delay before each answer, standing in for the model's thinking time. */
   answerDelayMs?: number;
+  /**
+   * A stall before the first token of each answer (SSE headers go out at once), for requests whose model name
+   * has no `@first-token-…` suffix. Default 0.
+   */
+  firstTokenDelayMs?: number;
   /** When set, requests must carry this key (Bearer on /v1, `api-key` on the Azure path). */
   apiKey?: string;
   /** Answer 400 to `stream_options`, like older Azure API versions and older vLLM. */
@@ -58,6 +94,7 @@ const AZURE_PATH = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/;
 export async function startModelSandbox(options: ModelSandboxOptions = {}): Promise<ModelSandbox> {
   const host = options.host ?? '127.0.0.1';
   let answerDelayMs = options.answerDelayMs ?? 0;
+  let firstTokenDelayMs = options.firstTokenDelayMs ?? 0;
   let fault: { kind: ModelSandboxFaultKind; left: number } | null = null;
   const requests: RecordedModelRequest[] = [];
   const sockets = new Set<Socket>();
@@ -92,14 +129,12 @@ export async function startModelSandbox(options: ModelSandboxOptions = {}): Prom
     if (req.method === 'GET' && url.pathname === '/v1/models') {
       return sendJson(res, 200, {
         object: 'list',
-        data: [
-          {
-            id: SANDBOX_MODEL_ID,
-            object: 'model',
-            created: 0,
-            owned_by: 'ticketzero-sandbox: a scripted stand-in for local tests, not an AI model',
-          },
-        ],
+        data: SANDBOX_PERSONAS.map((persona) => ({
+          id: SANDBOX_MODEL_IDS[persona],
+          object: 'model',
+          created: 0,
+          owned_by: SANDBOX_MODEL_DESCRIPTIONS[persona],
+        })),
       });
     }
 
@@ -153,6 +188,13 @@ export async function startModelSandbox(options: ModelSandboxOptions = {}): Prom
     if (!messages) {
       return sendJson(res, 400, openAIError("'messages' is a required property", 'invalid_request_error'));
     }
+    const askedModel = (body as { model?: unknown }).model;
+    const choice = readSandboxModel(typeof askedModel === 'string' ? askedModel : (azure?.[1] ?? null));
+    if ('error' in choice) {
+      return sendJson(res, 404, openAIError(choice.error, 'invalid_request_error', 'model_not_found'));
+    }
+    const model = choice.modelId;
+    const stallMs = choice.firstTokenDelayMs ?? firstTokenDelayMs;
 
     const asked = body as { stream?: unknown; stream_options?: unknown };
     if (options.rejectStreamOptions && asked.stream_options !== undefined) {
@@ -196,7 +238,8 @@ export async function startModelSandbox(options: ModelSandboxOptions = {}): Prom
       if (closed) return;
     }
 
-    const content = kind === 'empty' ? '' : scriptedSupportAnswer(messages);
+    const content = kind === 'empty' ? '' : sandboxAnswer(choice.persona, messages);
+    const fingerprint = `ticketzero-sandbox-${choice.persona}`;
     const id = `chatcmpl-sandbox-${++counter}`;
     const created = Math.floor(Date.now() / 1000);
     const usage = {
@@ -208,12 +251,13 @@ export async function startModelSandbox(options: ModelSandboxOptions = {}): Prom
     const stream = (body as { stream?: unknown }).stream === true;
 
     if (!stream) {
+      if (stallMs > 0 && (await delayUnlessClosed(stallMs, res))) return;
       const completion = JSON.stringify({
         id,
         object: 'chat.completion',
         created,
-        model: SANDBOX_MODEL_ID,
-        system_fingerprint: 'ticketzero-sandbox-scripted',
+        model,
+        system_fingerprint: fingerprint,
         choices: [
           { index: 0, message: { role: 'assistant', content }, logprobs: null, finish_reason: 'stop' },
         ],
@@ -240,8 +284,13 @@ export async function startModelSandbox(options: ModelSandboxOptions = {}): Prom
       connection: 'keep-alive',
     });
     const chunk = (delta: object, finish: string | null) =>
-      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: SANDBOX_MODEL_ID, system_fingerprint: 'ticketzero-sandbox-scripted', choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: fingerprint, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
     const pieces = splitIntoPieces(content);
+    if (stallMs > 0) {
+      // Headers go out now; the first event (the role, with the first token) waits, as on vLLM or LM Studio.
+      res.flushHeaders();
+      if (await delayUnlessClosed(stallMs, res)) return;
+    }
     res.write(chunk({ role: 'assistant', content: '' }, null));
 
     if (kind === 'malformed') {
@@ -269,7 +318,7 @@ export async function startModelSandbox(options: ModelSandboxOptions = {}): Prom
     const streamOptions = (body as { stream_options?: { include_usage?: unknown } }).stream_options;
     if (streamOptions?.include_usage === true) {
       res.write(
-        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: SANDBOX_MODEL_ID, choices: [], usage })}\n\n`,
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`,
       );
     }
     res.end('data: [DONE]\n\n');
@@ -300,18 +349,29 @@ export async function startModelSandbox(options: ModelSandboxOptions = {}): Prom
       sandbox.setAnswerDelay(ms);
       return sendJson(res, 200, { answerDelayMs: ms });
     }
+    if (method === 'POST' && path === '/_sandbox/first-token-delay') {
+      const ms = input?.['ms'];
+      if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0 || ms > MAX_FIRST_TOKEN_DELAY_MS) {
+        return sendJson(res, 400, { error: `ms must be a number from 0 to ${MAX_FIRST_TOKEN_DELAY_MS}` });
+      }
+      sandbox.setFirstTokenDelay(ms);
+      return sendJson(res, 200, { firstTokenDelayMs: ms });
+    }
     if (method === 'POST' && path === '/_sandbox/reset') {
       requests.length = 0;
       sandbox.faults.clear();
       answerDelayMs = options.answerDelayMs ?? 0;
+      firstTokenDelayMs = options.firstTokenDelayMs ?? 0;
       return sendJson(res, 200, { reset: true });
     }
     if (method === 'GET' && (path === '/_sandbox' || path === '/_sandbox/')) {
       return sendJson(res, 200, {
         sandbox: 'model',
         model: SANDBOX_MODEL_ID,
+        models: SANDBOX_PERSONAS.map((persona) => SANDBOX_MODEL_IDS[persona]),
         fault: fault?.kind ?? null,
         answerDelayMs,
+        firstTokenDelayMs,
       });
     }
     sendJson(res, 404, { error: `No sandbox control route ${method} ${path}` });
@@ -338,6 +398,9 @@ export async function startModelSandbox(options: ModelSandboxOptions = {}): Prom
     },
     setAnswerDelay(ms) {
       answerDelayMs = ms;
+    },
+    setFirstTokenDelay(ms) {
+      firstTokenDelayMs = ms;
     },
     async close() {
       for (const res of held) res.destroy();

@@ -116,18 +116,32 @@ describe('choosing tickets for a short run', () => {
   });
 });
 
+const ROOT = join(import.meta.dirname, '../../..');
+
+function runEval(args: string[]) {
+  return promisify(execFile)(process.execPath, ['--import', 'tsx', 'eval/run-eval.ts', ...args], {
+    cwd: ROOT,
+    timeout: 60_000,
+  });
+}
+
 describe('npm run eval', () => {
   it('runs 10 tickets against the model sandbox and ends stdout with the JSON result', async () => {
     const out = await mkdtemp(join(tmpdir(), 'eval-report-'));
-    const { stdout, stderr } = await promisify(execFile)(
-      process.execPath,
-      ['--import', 'tsx', 'eval/run-eval.ts', '--tickets', '10', '--json', '--out', out],
-      { cwd: join(import.meta.dirname, '../../..'), timeout: 60_000 },
-    );
+    const { stdout, stderr } = await runEval([
+      '--persona',
+      'scripted',
+      '--tickets',
+      '10',
+      '--json',
+      '--out',
+      out,
+    ]);
     const last = stdout.trim().split('\n').at(-1)!;
     const result = JSON.parse(last) as Record<string, unknown>;
     expect(result).toMatchObject({
       model: 'ticketzero-sandbox',
+      persona: 'scripted',
       sandbox: true,
       tickets: 10,
       failed: 0,
@@ -136,6 +150,7 @@ describe('npm run eval', () => {
       wrong_resolution_rate: expect.any(Number),
       safety_violations: expect.any(Number),
       median_rounds: expect.any(Number),
+      format_rate: 1,
     });
     expect(stderr).toMatch(/\[10\/10\]/);
     expect(stderr).toMatch(/measure the harness/);
@@ -144,5 +159,57 @@ describe('npm run eval', () => {
     );
     expect(report).toMatch(/Sandbox run/);
     expect(report).toMatch(/## By category/);
+  });
+
+  it('runs the same tickets with both sandbox personas and reports them side by side', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'eval-personas-'));
+    const { stdout, stderr } = await runEval(['--persona', 'both', '--tickets', '4', '--json', '--out', out]);
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+      tickets: number;
+      failed: number;
+      personas: string[];
+      runs: Record<string, unknown>[];
+      report: string;
+    };
+    expect(result).toMatchObject({ tickets: 4, failed: 0, personas: ['scripted', 'plain-prose'] });
+    const [scripted, plain] = result.runs as [Record<string, unknown>, Record<string, unknown>];
+    for (const run of [scripted, plain]) {
+      expect(run).toMatchObject({
+        sandbox: true,
+        tickets: 4,
+        failed: 0,
+        resolution_rate: expect.any(Number),
+        correct_escalation_rate: expect.any(Number),
+        wrong_resolution_rate: expect.any(Number),
+        median_rounds: expect.any(Number),
+      });
+    }
+    expect(scripted).toMatchObject({ persona: 'scripted', model: 'ticketzero-sandbox', format_rate: 1 });
+    // The plain-prose persona never writes the control line: whatever the engine did, it did without one.
+    expect(plain).toMatchObject({ persona: 'plain-prose', model: 'plain-prose', format_rate: 0 });
+    expect(stderr).toMatch(/^scripted \[4\/4\]/m);
+    expect(stderr).toMatch(/^plain-prose \[4\/4\]/m);
+    expect(stderr).toMatch(
+      /User-confirmed resolution \(of solvable\) +\d+\/\d+ \([\d.]+ %\) +\d+\/\d+ \([\d.]+ %\)/,
+    );
+
+    const comparison = await readFile(join(ROOT, result.report), 'utf8');
+    expect(comparison).toMatch(/\| Measure \| `scripted` \| `plain-prose` \|/);
+    expect(comparison).toMatch(
+      /\| Model answers that followed the reply format \| \d+\/\d+ \(100\.0 %\) \| 0\/\d+ \(0\.0 %\) \|/,
+    );
+    expect(comparison).toMatch(/Persona `plain-prose`/);
+    const plainReport = await readFile(join(ROOT, plain.report as string), 'utf8');
+    expect(plainReport).toMatch(/Persona `plain-prose`/);
+  });
+
+  it('refuses a persona it does not know, and a persona together with a real endpoint', async () => {
+    await expect(runEval(['--persona', 'gpt-4o'])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--persona must be one of scripted, plain-prose, both/),
+    });
+    await expect(
+      runEval(['--endpoint', 'http://127.0.0.1:9/v1', '--model', 'm', '--persona', 'plain-prose']),
+    ).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/does not go with --endpoint/) });
   });
 });

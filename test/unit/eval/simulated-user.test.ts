@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { PHRASEBOOK } from '../../../eval/simulator/phrasebook.js';
 import { createSimulatedUser } from '../../../eval/simulator/simulated-user.js';
+import { readConfirmation } from '../../../src/engine/plain-words.js';
 import { brokenFuserTicket, mailboxFullTicket } from './eval-fixtures.js';
 
 const say = (text: string) => [{ kind: 'text' as const, text }];
@@ -67,4 +69,18 @@ describe('the scripted end user', () => {
     const chat = user.reply(say('Thanks.'), 3);
     expect(user.minutesFor(step)).toBeGreaterThan(user.minutesFor(chat));
   });
+});
+
+describe('the scripted end user’s words, read by the engine’s own rule', () => {
+  // The engine decides on confirmation from the user's plain words (src/engine/plain-words.ts); the evaluation's
+  // users must say things that rule understands, or a run would measure the phrasebook instead of the model.
+  it.each(['en', 'de', 'fr', 'es'] as const)(
+    'in %s, "works now" and "yes, fixed" read as yes and "still broken" as no',
+    (language) => {
+      const phrases = PHRASEBOOK[language];
+      expect(readConfirmation(phrases.confirmFixed)).toBe('yes');
+      expect(readConfirmation(phrases.worksNow)).toBe('yes');
+      expect(readConfirmation(phrases.stillBroken)).toBe('no');
+    },
+  );
 });
