@@ -72,7 +72,7 @@ export class UserTurns {
       });
       return;
     }
-    const overRateLimit = !this.rateLimit.allow(message.userId, this.ctx.clock().getTime());
+    const overRateLimit = this.overRateLimit(record, message);
     const slowDown = overRateLimit && this.shouldTellToSlowDown(message.userId);
     const recorded = await this.record(
       record.ticketId,
@@ -97,6 +97,12 @@ export class UserTurns {
     const text = message.text.trim();
     if (text.length === 0) return null;
     return text.length > MAX_USER_TEXT ? `${text.slice(0, MAX_USER_TEXT)} [message shortened]` : text;
+  }
+
+  /** Counts a new message against the user's limit (a redelivery of a recorded one does not count). */
+  private overRateLimit(record: ConversationRecord, message: UserMessage): boolean {
+    if (record.turns.some((t) => t.inboundId === message.activityId)) return false;
+    return !this.rateLimit.allow(message.userId, this.ctx.clock().getTime());
   }
 
   /** The user is told to slow down once a minute, however many messages are over the limit. */
@@ -227,7 +233,7 @@ export class UserTurns {
       log.info({ activityId: message.activityId }, 'message not acted on: no text (after the hand-over)');
       return true;
     }
-    const overRateLimit = !this.rateLimit.allow(message.userId, this.ctx.clock().getTime());
+    const overRateLimit = this.overRateLimit(record, message);
     const slowDown = overRateLimit && this.shouldTellToSlowDown(message.userId);
     const recorded = await this.record(
       handed.ticketId,

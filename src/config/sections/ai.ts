@@ -36,10 +36,13 @@ export const aiSection = {
   openaiApiKey: secret('OPENAI_API_KEY', z.string().optional()),
   openaiModel: setting('OPENAI_MODEL', z.string().default('gpt-4o-mini')),
   openaiBaseUrl: setting('OPENAI_BASE_URL', url().optional()),
-  /** Time allowed to connect and receive the first token. */
-  firstTokenTimeoutMs: setting('AI_FIRST_TOKEN_TIMEOUT_MS', int(10_000, 50)),
+  /**
+   * Time allowed to connect and receive the first token. A local model on a CPU reads a 3,000-token prompt for
+   * 30–45 s before it writes; no inbound request waits for it (the user sees the typing indicator meanwhile).
+   */
+  firstTokenTimeoutMs: setting('AI_FIRST_TOKEN_TIMEOUT_MS', int(60_000, 50)),
   /** Time allowed for the whole answer. */
-  totalTimeoutMs: setting('AI_TOTAL_TIMEOUT_MS', int(60_000, 100)),
+  totalTimeoutMs: setting('AI_TOTAL_TIMEOUT_MS', int(180_000, 100)),
   /** Consecutive failures that open a provider's circuit. */
   breakerFailures: setting('AI_BREAKER_FAILURES', int(3, 1)),
   breakerCooldownMs: setting('AI_BREAKER_COOLDOWN_MS', int(60_000, 100)),
