@@ -272,7 +272,7 @@ export function createTicketWatcher(deps: TicketWatcherDeps): TicketWatcher {
     await init();
     const startedMs = clock.now().getTime();
     const since = cursor;
-    const tickets = await feed.changedSince(since);
+    const { tickets } = await feed.changedSince(since);
     tickets.sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || a.id - b.id);
     const report: PollReport = {
       since,
