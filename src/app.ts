@@ -35,7 +35,7 @@ import { createRetentionJob } from './security/retention-job.js';
 import { logSecretsOf, tenantSecretValues } from './security/secret-values.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import type { ConversationStore } from './ports/conversation-store.js';
-import type { Ticket, TicketFeed } from './ports/ticket-desk.js';
+import type { TicketFeed, TicketFeedAnswer } from './ports/ticket-desk.js';
 
 export interface TicketZeroOptions {
   log?: Logger;
@@ -207,9 +207,9 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
   // The watcher's feed also tells the engine about tickets that changed under a live conversation
   // (closed, resolved or reassigned in Atera), at no extra Atera call.
   const feed: TicketFeed = {
-    changedSince: async (since: string): Promise<Ticket[]> => {
-      const tickets = await desk.changedSince(since);
-      for (const ticket of tickets) {
+    changedSince: async (since: string): Promise<TicketFeedAnswer> => {
+      const answer = await desk.changedSince(since);
+      for (const ticket of answer.tickets) {
         await engine.onTicketChanged(ticket).catch((error: unknown) => {
           log.warn(
             { ticketId: ticket.id, err: error },
@@ -217,7 +217,7 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
           );
         });
       }
-      return tickets;
+      return answer;
     },
     getTicket: (id) => desk.getTicket(id),
   };

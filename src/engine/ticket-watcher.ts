@@ -1,13 +1,15 @@
 /**
  * The ticket watcher: notices new Atera tickets and hands each one to the engine exactly once.
  *
- * - One request per poll when nothing is new: the feed is read from a persisted cursor (`changedSince`), with a
- *   small overlap for clock skew; the cursor never moves past a ticket noticed but not yet handed to intake, so a
- *   crash before the hand-over means the ticket is noticed again after the restart.
- * - "New" means created at/after the first-start watermark minus the backfill window (persisted, so old tickets our
- *   own comments modify are never re-taken) and, in steady state, created not long before the cursor.
+ * - Atera's clock, not this host's: the cursor, the first-start watermark and "new" follow Atera's own data (its
+ *   `Date` header, its created times, its ticket ids; see ticket-watermark.ts), so a host clock minutes ahead of or
+ *   behind Atera's loses no ticket, and a ticket that comes in while TicketZero starts is taken.
+ * - One request per poll when nothing is new: the feed is read from a persisted cursor (`changedSince`), Atera's
+ *   time at the last answer less an overlap; the cursor never moves past a ticket noticed but not yet handed to
+ *   intake, so a crash before the hand-over means the ticket is noticed again after the restart.
  * - "Already handled" means the ticket has a conversation record, or a claim says someone decided on it.
  * - Open tickets without an end-user e-mail are claimed as skipped and get an internal note saying why.
+ * - Every ticket seen and not taken is logged at info with its reason (once per ticket and reason; then at debug).
  * - Intake runs through a bounded queue; nudges (webhooks) coalesce into at most one extra poll.
  */
 import type { Clock } from '../ports/clock.js';
@@ -16,6 +18,16 @@ import type { Log } from '../ports/log.js';
 import type { CommentVisibility, NewComment, Ticket, TicketFeed } from '../ports/ticket-desk.js';
 import { NotFoundError } from '../errors.js';
 import type { EngineObserver } from './conversation-engine.js';
+import {
+  firstStartSince,
+  firstStartWatermark,
+  HORIZON_SLACK_MS,
+  judgeNewTicket,
+  nextCursor,
+  parseWatermark,
+  serializeWatermark,
+  type Watermark,
+} from './ticket-watermark.js';
 
 export interface TicketWatcherSettings {
   pollSeconds: number;
@@ -23,7 +35,7 @@ export interface TicketWatcherSettings {
   backfillMinutes: number;
   instanceId: string;
   commentVisibility: CommentVisibility;
-  /** The cursor is set this far before each poll's start (clock skew, Atera's indexing delay). Default 60 s. */
+  /** The cursor is set this far before Atera's time at each answer (Atera's indexing delay). Default 60 s. */
   overlapSeconds?: number;
 }
 
@@ -42,6 +54,10 @@ export interface TicketWatcherDeps {
 export interface PollReport {
   /** The cursor this poll read from. */
   since: string;
+  /** Atera's clock when it answered (null: it told none). */
+  ateraTime: string | null;
+  /** How far this host's clock is ahead of Atera's (negative: behind), to the second; null when unknown. */
+  hostClockAheadMs: number | null;
   /** Tickets the feed returned. */
   fetched: number;
   /** New open tickets with an end-user e-mail, queued for intake. */
@@ -50,7 +66,7 @@ export interface PollReport {
   skippedNoEmail: number;
   /** Seen before (conversation record, claim, or already queued). */
   alreadyHandled: number;
-  /** Not new (created before the horizon) or already resolved/closed. */
+  /** Not new (created before the first start, or long before the cursor) or already resolved/closed. */
   ignored: number;
   /** The cursor after the poll. */
   cursor: string;
@@ -71,8 +87,6 @@ export const WATCHER_CURSOR = 'atera-watcher:cursor';
 export const WATCHER_WATERMARK = 'atera-watcher:watermark';
 
 const DEFAULT_OVERLAP_SECONDS = 60;
-/** A ticket created this long before the cursor is no longer "new" (the cursor passed it long ago). */
-const HORIZON_SLACK_MS = 60 * 60_000;
 /** Claims of tickets created this long before the horizon are pruned. */
 const CLAIM_RETENTION_MS = 24 * 60 * 60_000;
 const PRUNE_EVERY_MS = 60 * 60_000;
@@ -98,14 +112,24 @@ export function createTicketWatcher(deps: TicketWatcherDeps): TicketWatcher {
   const { feed, store, clock, settings } = deps;
   const log = deps.log.child({ component: 'ticket-watcher' });
   const overlapMs = (settings.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS) * 1000;
+  const backfillMs = settings.backfillMinutes * 60_000;
   const iso = (ms: number) => new Date(ms).toISOString();
+  /** This host's clock when TicketZero started: only the time elapsed since then is used against Atera's clock. */
+  const hostStartedAtMs = clock.now().getTime();
 
   let ready: Promise<void> | null = null;
-  let watermarkMs = 0;
+  /** Null until Atera's first answer on the first start (then persisted). */
+  let watermark: Watermark | null = null;
   let cursor = '';
   let lastPruneMs = -Infinity;
+  /** Tickets logged at info as not taken, with the reason (the overlap shows them again; then they log at debug). */
+  const notTakenLogged = new Map<number, string>();
 
-  /** Noticed, not yet handed to intake successfully: ticket id → the cursor it was seen from. */
+  /**
+   * Noticed, not yet handed to intake successfully: ticket id → where the cursor must stay for it to be seen again
+   * (the later of the cursor it was seen from and its Atera created time less the overlap: both are before its
+   * modified time, so a first start that read a day back is not held there while an intake is retried).
+   */
   const pending = new Map<number, string>();
   /** Queued or running intakes (dedupe within this process). */
   const queuedOrActive = new Set<number>();
@@ -123,37 +147,93 @@ export function createTicketWatcher(deps: TicketWatcherDeps): TicketWatcher {
   const fetchIds = new Set<number>();
   let fetching: Promise<void> | null = null;
 
+  /**
+   * Loads the persisted watermark and cursor. On the first start there is no watermark yet: the first poll reads a
+   * day back and takes it from Atera's answer. A bare-time watermark from an earlier version (this host's clock)
+   * is kept, and its cursor rewound by the horizon once, in case that clock ran ahead of Atera's.
+   */
   const init = () =>
     (ready ??= (async () => {
-      const savedWatermark = await store.getCursor(WATCHER_WATERMARK);
-      if (savedWatermark) {
-        watermarkMs = Date.parse(savedWatermark);
-      } else {
-        watermarkMs = clock.now().getTime();
-        await store.setCursor(WATCHER_WATERMARK, iso(watermarkMs));
+      const stored = await store.getCursor(WATCHER_WATERMARK);
+      const storedCursor = await store.getCursor(WATCHER_CURSOR);
+      const parsed = stored ? parseWatermark(stored) : null;
+      if (stored && !parsed) log.warn({}, 'stored ticket watermark unreadable; taking a new one from Atera');
+      if (!parsed) {
+        watermark = null;
+        cursor = firstStartSince(hostStartedAtMs, backfillMs);
+        log.info(
+          { since: cursor },
+          'ticket watcher first start: the watermark comes from Atera’s first answer',
+        );
+        return;
       }
-      cursor =
-        (await store.getCursor(WATCHER_CURSOR)) ?? iso(watermarkMs - settings.backfillMinutes * 60_000);
-      log.info({ watermark: iso(watermarkMs), cursor }, 'ticket watcher ready');
+      watermark = parsed;
+      const cursorMs = storedCursor ? Date.parse(storedCursor) : NaN;
+      cursor = Number.isNaN(cursorMs) ? iso(Date.parse(parsed.at) - backfillMs - overlapMs) : iso(cursorMs);
+      const writtenByEarlierVersion = stored !== null && !stored.trim().startsWith('{');
+      if (writtenByEarlierVersion) {
+        cursor = iso(Date.parse(cursor) - HORIZON_SLACK_MS);
+        await store.setCursor(WATCHER_WATERMARK, serializeWatermark(parsed));
+        log.info(
+          { watermark: parsed, cursor },
+          'ticket watermark from an earlier version kept; cursor rewound',
+        );
+      }
+      log.info({ watermark, cursor }, 'ticket watcher ready');
     })().catch((error: unknown) => {
       ready = null;
       throw error;
     }));
-
-  const horizonMs = (since: string) =>
-    Math.max(watermarkMs - settings.backfillMinutes * 60_000, Date.parse(since) - HORIZON_SLACK_MS);
 
   const remember = (ticketId: number) => {
     if (decided.size >= DECIDED_CACHE_LIMIT) decided.clear();
     decided.add(ticketId);
   };
 
+  /** Logs a ticket seen and not taken, at info the first time for that ticket and reason. */
+  function notTaken(ticket: Ticket, reason: string, fields: Record<string, unknown> = {}): void {
+    const line = { ticketId: ticket.id, reason, ...fields };
+    if (notTakenLogged.get(ticket.id) === reason) {
+      log.debug(line, 'ticket not taken');
+      return;
+    }
+    if (notTakenLogged.size >= DECIDED_CACHE_LIMIT) notTakenLogged.clear();
+    notTakenLogged.set(ticket.id, reason);
+    log.info(line, 'ticket not taken');
+  }
+
+  /** Where the cursor must stay for a ticket to be seen again: not after its created time less the overlap. */
+  const holdFor = (ticket: Ticket, since: string): string => {
+    const created = Date.parse(ticket.createdAt) - overlapMs;
+    return Number.isNaN(created) || created <= Date.parse(since) ? since : iso(created);
+  };
+
   type Verdict = 'queued' | 'skippedNoEmail' | 'alreadyHandled' | 'ignored';
 
-  async function consider(ticket: Ticket, since: string): Promise<Verdict> {
-    if (Date.parse(ticket.createdAt) < horizonMs(since)) return 'ignored';
-    if (CLOSED_STATUSES.has(String(ticket.status).toLowerCase())) return 'ignored';
+  async function consider(ticket: Ticket, since: string, mark: Watermark): Promise<Verdict> {
+    // Decided in this process (taken, or skipped and logged then): seen again through the overlap, said nothing.
     if (queuedOrActive.has(ticket.id) || decided.has(ticket.id)) return 'alreadyHandled';
+    const status = String(ticket.status);
+    if (CLOSED_STATUSES.has(status.toLowerCase())) {
+      // A ticket whose intake kept failing and that a technician then closed no longer holds the cursor back.
+      if (pending.has(ticket.id)) settle(ticket.id);
+      notTaken(ticket, 'closed', { status });
+      return 'ignored';
+    }
+    const verdict = judgeNewTicket(ticket, { watermark: mark, backfillMs, since });
+    if (!verdict.isNew) {
+      notTaken(ticket, verdict.reason, {
+        createdAt: ticket.createdAt,
+        ...(verdict.reason === 'created_before_first_start'
+          ? {
+              watermarkAt: mark.at,
+              watermarkTicketId: mark.ticketId,
+              backfillMinutes: settings.backfillMinutes,
+            }
+          : { since }),
+      });
+      return 'ignored';
+    }
     if (pending.has(ticket.id)) {
       // Its intake failed earlier; try again.
       enqueue(ticket, pending.get(ticket.id)!);
@@ -168,7 +248,10 @@ export function createTicketWatcher(deps: TicketWatcherDeps): TicketWatcher {
         ticketCreatedAt: ticket.createdAt,
       });
       remember(ticket.id);
-      if (!claimed) return 'alreadyHandled';
+      if (!claimed) {
+        notTaken(ticket, 'claimed_before');
+        return 'alreadyHandled';
+      }
       await store.update(ticket.id, () => ({
         comments: [noEmailNote(ticket.id, clock.now().toISOString())],
         result: undefined,
@@ -179,6 +262,7 @@ export function createTicketWatcher(deps: TicketWatcherDeps): TicketWatcher {
     }
     if (await store.getConversation(ticket.id)) {
       remember(ticket.id);
+      notTaken(ticket, 'conversation_exists');
       return 'alreadyHandled';
     }
     enqueue(ticket, since);
@@ -186,7 +270,7 @@ export function createTicketWatcher(deps: TicketWatcherDeps): TicketWatcher {
   }
 
   function enqueue(ticket: Ticket, since: string): void {
-    if (!pending.has(ticket.id)) pending.set(ticket.id, since);
+    if (!pending.has(ticket.id)) pending.set(ticket.id, holdFor(ticket, since));
     queuedOrActive.add(ticket.id);
     queue.push(ticket);
     pump();
@@ -249,19 +333,48 @@ export function createTicketWatcher(deps: TicketWatcherDeps): TicketWatcher {
     remember(ticketId);
   }
 
-  async function advanceCursor(pollStartedMs: number): Promise<void> {
-    let target = pollStartedMs - overlapMs;
-    for (const seenFrom of pending.values()) target = Math.min(target, Date.parse(seenFrom));
-    if (target <= Date.parse(cursor)) return;
-    cursor = iso(target);
+  async function advanceCursor(answer: { ateraTime: string | null; tickets: Ticket[] }): Promise<void> {
+    const next = nextCursor({
+      current: cursor,
+      ateraTime: answer.ateraTime,
+      tickets: answer.tickets,
+      overlapMs,
+      holdAt: pending.values(),
+    });
+    if (next === cursor) return;
+    cursor = next;
     await store.setCursor(WATCHER_CURSOR, cursor);
+  }
+
+  /** The first start's watermark, from Atera's first answer; persisted before any ticket is handed over. */
+  async function takeWatermark(
+    answer: { ateraTime: string | null; tickets: Ticket[] },
+    hostAnsweredAtMs: number,
+  ): Promise<Watermark> {
+    const taken = firstStartWatermark({
+      tickets: answer.tickets,
+      ateraTime: answer.ateraTime,
+      hostStartedAtMs,
+      hostAnsweredAtMs,
+    });
+    await store.setCursor(WATCHER_WATERMARK, serializeWatermark(taken));
+    watermark = taken;
+    if (taken.clock === 'host') {
+      log.warn(
+        { watermark: taken },
+        'Atera’s answer told no time (no Date header): the first-start watermark is this host’s clock',
+      );
+    } else log.info({ watermark: taken }, 'first-start watermark taken from Atera');
+    return taken;
   }
 
   async function prune(nowMs: number): Promise<void> {
     if (nowMs - lastPruneMs < PRUNE_EVERY_MS) return;
     lastPruneMs = nowMs;
     try {
-      const removed = await store.pruneClaims(iso(horizonMs(cursor) - CLAIM_RETENTION_MS));
+      const removed = await store.pruneClaims(
+        iso(Date.parse(cursor) - HORIZON_SLACK_MS - CLAIM_RETENTION_MS),
+      );
       if (removed > 0) log.debug({ removed }, 'ticket claims pruned');
     } catch (error) {
       log.warn({ err: error }, 'ticket claims prune failed');
@@ -270,12 +383,18 @@ export function createTicketWatcher(deps: TicketWatcherDeps): TicketWatcher {
 
   async function poll(): Promise<PollReport> {
     await init();
-    const startedMs = clock.now().getTime();
     const since = cursor;
-    const tickets = await feed.changedSince(since);
-    tickets.sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || a.id - b.id);
+    const answer = await feed.changedSince(since);
+    const hostAnsweredMs = clock.now().getTime();
+    const mark = watermark ?? (await takeWatermark(answer, hostAnsweredMs));
+    const tickets = [...answer.tickets].sort(
+      (a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || a.id - b.id,
+    );
+    const ateraMs = answer.ateraTime === null ? NaN : Date.parse(answer.ateraTime);
     const report: PollReport = {
       since,
+      ateraTime: answer.ateraTime,
+      hostClockAheadMs: Number.isNaN(ateraMs) ? null : Math.round((hostAnsweredMs - ateraMs) / 1000) * 1000,
       fetched: tickets.length,
       queued: 0,
       skippedNoEmail: 0,
@@ -283,9 +402,9 @@ export function createTicketWatcher(deps: TicketWatcherDeps): TicketWatcher {
       ignored: 0,
       cursor: since,
     };
-    for (const ticket of tickets) report[await consider(ticket, since)] += 1;
-    await advanceCursor(startedMs);
-    await prune(startedMs);
+    for (const ticket of tickets) report[await consider(ticket, since, mark)] += 1;
+    await advanceCursor(answer);
+    await prune(hostAnsweredMs);
     report.cursor = cursor;
     if (report.queued > 0 || report.skippedNoEmail > 0)
       log.info({ ...report }, 'atera poll found new tickets');
@@ -314,12 +433,18 @@ export function createTicketWatcher(deps: TicketWatcherDeps): TicketWatcher {
     if (fetching) return;
     fetching = (async () => {
       await init();
+      if (!watermark) {
+        // Nothing to judge against before Atera's first answer: a poll takes the watermark and sees the ticket.
+        fetchIds.clear();
+        await requestPoll();
+        return;
+      }
       while (fetchIds.size > 0 && !stopped) {
         const ids = [...fetchIds];
         fetchIds.clear();
         for (const id of ids) {
           try {
-            await consider(await feed.getTicket(id), cursor);
+            await consider(await feed.getTicket(id), cursor, watermark);
           } catch (error) {
             if (error instanceof NotFoundError) log.debug({ ticketId: id }, 'nudged ticket not found');
             else log.warn({ ticketId: id, err: error }, 'nudged ticket fetch failed');

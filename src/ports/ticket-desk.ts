@@ -85,13 +85,23 @@ export interface TicketDesk {
   findDevices(query: { customerId: number | null; email: string; displayName: string }): Promise<Device[]>;
 }
 
+/** One answer of the feed. */
+export interface TicketFeedAnswer {
+  tickets: Ticket[];
+  /**
+   * The PSA's own clock when it answered (ISO 8601 UTC, whole seconds: Atera's HTTP `Date` header), or null when it
+   * told none. The watcher's cursor and first-start watermark follow this clock, never this host's.
+   */
+  ateraTime: string | null;
+}
+
 /** The feed the ticket watcher polls. */
 export interface TicketFeed {
   /**
-   * Tickets created or modified at or after `since` (ISO 8601 UTC), every page.
+   * Tickets created or modified at or after `since` (ISO 8601 UTC, by the PSA's clock), every page.
    * Implementations use as few requests as the API allows (one when nothing changed).
    */
-  changedSince(since: string): Promise<Ticket[]>;
+  changedSince(since: string): Promise<TicketFeedAnswer>;
   /** Fetch one ticket by id (webhook nudges that name a ticket). */
   getTicket(ticketId: number): Promise<Ticket>;
 }

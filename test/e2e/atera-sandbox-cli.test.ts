@@ -82,3 +82,74 @@ describe('the Atera sandbox run by hand (npm run sandbox:atera)', () => {
     expect(log.filter((r) => r.path === '/tickets/1001').map((r) => r.status)).toEqual([503, 200]);
   });
 });
+
+describe('the Atera sandbox run by hand with a skewed clock (npm run sandbox:atera -- --clock-offset-seconds=-300)', () => {
+  let child: ChildProcess;
+  let origin: string;
+
+  beforeAll(async () => {
+    child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/sandboxes/atera/main.ts', '--port', '0', '--clock-offset-seconds=-300'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    const baseUrl = await new Promise<string>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const m = out.match(/ATERA_BASE_URL=(\S+)/);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}: ${out}`)));
+    });
+    origin = baseUrl.replace(/\/api\/v3$/, '');
+  });
+  afterAll(async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    }
+  });
+
+  it('runs Atera’s clock five minutes behind this host’s: its tickets, its Date header and its clock route say so', async () => {
+    const clock = (await (await fetch(`${origin}/_sandbox/clock`)).json()) as {
+      now: string;
+      offsetSeconds: number;
+    };
+    expect(clock.offsetSeconds).toBe(-300);
+    const behind = (iso: string | null) => Date.now() - Date.parse(String(iso));
+    expect(behind(clock.now)).toBeGreaterThan(295_000);
+    expect(behind(clock.now)).toBeLessThan(305_000);
+
+    const created = await fetch(`${origin}/_sandbox/tickets`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        title: 'Drucker',
+        description: 'Papierstau',
+        endUserEmail: 'lukas.schmidt@contoso.example',
+      }),
+    });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('date')).not.toBeNull();
+    expect(behind(new Date(created.headers.get('date')!).toISOString())).toBeGreaterThan(295_000);
+    const dto = (await created.json()) as { TicketCreatedDate: string };
+    expect(behind(dto.TicketCreatedDate)).toBeGreaterThan(295_000);
+    expect(behind(dto.TicketCreatedDate)).toBeLessThan(305_000);
+  });
+
+  it('refuses an offset that is not a number of seconds', async () => {
+    const bad = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/sandboxes/atera/main.ts', '--clock-offset-seconds=soon'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let err = '';
+    bad.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const [code] = (await once(bad, 'exit')) as [number];
+    expect(code).toBe(2);
+    expect(err).toContain('--clock-offset-seconds');
+  });
+});

@@ -3,7 +3,7 @@
  * goes through the client-side rate limit and the retry policy, and fails as an AteraError naming the endpoint and
  * status (never the API key).
  */
-import axios, { AxiosError, AxiosHeaders, type AxiosInstance, type Method } from 'axios';
+import axios, { AxiosError, AxiosHeaders, type AxiosInstance, type AxiosResponse, type Method } from 'axios';
 import type { Log } from '../../ports/log.js';
 import { silentLog } from '../../ports/log.js';
 import type {
@@ -70,6 +70,14 @@ interface RequestSpec {
   idempotent: boolean;
 }
 
+/** Atera's clock as its answer's `Date` header tells it (whole seconds), ISO 8601 UTC; null when absent or unreadable. */
+function serverTimeOf(response: AxiosResponse): string | null {
+  const raw: unknown = response.headers?.date;
+  if (typeof raw !== 'string' || raw === '') return null;
+  const ms = Date.parse(raw);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
 function isLoopback(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
@@ -124,12 +132,21 @@ export class AteraClient {
     });
   }
 
-  /** Every ticket modified at or after `sinceIso`, all pages, each ticket once. */
-  async listTicketsModifiedSince(sinceIso: string): Promise<AteraTicketDto[]> {
-    const all = await this.listAll<AteraTicketDto>('/tickets/lastmodified', { date: sinceIso });
+  /**
+   * Every ticket modified at or after `sinceIso` (by Atera's clock), all pages, each ticket once; and Atera's clock
+   * when it answered the first page (its `Date` header), which bounds what the answer covers.
+   */
+  async listTicketsModifiedSince(
+    sinceIso: string,
+  ): Promise<{ tickets: AteraTicketDto[]; serverTime: string | null }> {
+    const { items, serverTime } = await this.readPages<AteraTicketDto>(
+      '/tickets/lastmodified',
+      { date: sinceIso },
+      MAX_ITEMS_IN_PAGE,
+    );
     const byId = new Map<number, AteraTicketDto>();
-    for (const t of all) byId.set(Number(t.TicketID), t);
-    return [...byId.values()];
+    for (const t of items) byId.set(Number(t.TicketID), t);
+    return { tickets: [...byId.values()], serverTime };
   }
 
   getTicket(ticketId: number): Promise<AteraTicketDto> {
@@ -184,14 +201,25 @@ export class AteraClient {
     params: Record<string, string | number | boolean | undefined>,
     itemsInPage = MAX_ITEMS_IN_PAGE,
   ): Promise<T[]> {
+    return (await this.readPages<T>(path, params, itemsInPage)).items;
+  }
+
+  private async readPages<T>(
+    path: string,
+    params: Record<string, string | number | boolean | undefined>,
+    itemsInPage: number,
+  ): Promise<{ items: T[]; serverTime: string | null }> {
     const items: T[] = [];
+    let serverTime: string | null = null;
     for (let page = 1; page <= MAX_PAGES; page++) {
-      const envelope = await this.request<AteraPage<T>>({
+      const response = await this.exchange<AteraPage<T>>({
         method: 'GET',
         path,
         params: { ...params, page, itemsInPage },
         idempotent: true,
       });
+      if (page === 1) serverTime = serverTimeOf(response);
+      const envelope = response.data;
       const pageItems = Array.isArray(envelope?.items) ? envelope.items : [];
       items.push(...pageItems);
       const size = envelope.itemsInPage ?? itemsInPage;
@@ -202,7 +230,7 @@ export class AteraClient {
           : typeof total === 'number'
             ? page * size < total
             : pageItems.length >= size && pageItems.length > 0;
-      if (!more || pageItems.length === 0) return items;
+      if (!more || pageItems.length === 0) return { items, serverTime };
     }
     throw new AteraError(
       `Atera GET ${path} has more than ${MAX_PAGES} pages`,
@@ -213,6 +241,10 @@ export class AteraClient {
   }
 
   private async request<T>(spec: RequestSpec): Promise<T> {
+    return (await this.exchange<T>(spec)).data;
+  }
+
+  private async exchange<T>(spec: RequestSpec): Promise<AxiosResponse<T>> {
     const endpoint = `${spec.method.toUpperCase()} ${spec.path}`;
     const started = Date.now();
     for (let attempts = 1; ; attempts++) {
@@ -226,7 +258,7 @@ export class AteraClient {
           data: spec.data,
         });
         this.report(spec, response.status, attemptStarted);
-        return response.data;
+        return response;
       } catch (cause) {
         this.report(
           spec,

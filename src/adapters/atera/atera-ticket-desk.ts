@@ -10,6 +10,7 @@ import type {
   TicketComment,
   TicketDesk,
   TicketFeed,
+  TicketFeedAnswer,
 } from '../../ports/ticket-desk.js';
 import type { AteraClient } from './atera-client.js';
 import type { AteraAgentDto, AteraCreateCommentDto, AteraUpdateTicketDto } from './atera-dto.js';
@@ -50,9 +51,9 @@ export class AteraTicketDesk implements TicketDesk, TicketFeed {
     }
   }
 
-  async changedSince(since: string): Promise<Ticket[]> {
-    const dtos = await this.client.listTicketsModifiedSince(since);
-    return dtos.map(toTicket);
+  async changedSince(since: string): Promise<TicketFeedAnswer> {
+    const { tickets, serverTime } = await this.client.listTicketsModifiedSince(since);
+    return { tickets: tickets.map(toTicket), ateraTime: serverTime };
   }
 
   async updateTicket(ticketId: number, change: TicketChange): Promise<void> {

@@ -19,6 +19,12 @@ export interface AteraSandboxOptions {
   seed?: boolean | SeedFixture;
   /** Added to every API answer. */
   latencyMs?: number;
+  /**
+   * How far Atera's clock is from this host's (ms; positive: Atera is ahead). Every time the sandbox writes (created,
+   * modified, resolved, comment dates, the seed's "minutes ago", its HTTP `Date` header) and every time filter it
+   * evaluates (`/tickets/lastmodified`) uses its own clock, as the real service does. Default 0.
+   */
+  clockOffsetMs?: number;
 }
 
 export interface NewSandboxTicket {
@@ -29,6 +35,8 @@ export interface NewSandboxTicket {
   endUserLastName?: string;
   customerId?: number;
   priority?: string;
+  /** A ticket that came in this long ago by Atera's clock (created and last modified then). Default 0. */
+  createdSecondsAgo?: number;
 }
 
 export interface SandboxRequest {
@@ -54,6 +62,12 @@ export interface AteraSandbox {
   requests: SandboxRequest[];
   resetRequests(): void;
   faults: SandboxFaults;
+  /** Atera's clock (this host's plus the offset). */
+  now(): Date;
+  /** How far Atera's clock is from this host's (ms; positive: ahead). */
+  readonly clockOffsetMs: number;
+  /** Moves Atera's clock relative to this host's, from now on (data already written keeps its times). */
+  setClockOffsetMs(offsetMs: number): void;
 }
 
 const API_PREFIX = '/api/v3';
@@ -120,6 +134,25 @@ function ateraDate(ms: number | null): string | null {
   return new Date(ms).toISOString().replace(/Z$/, `${String(tick).padStart(4, '0')}Z`);
 }
 
+/**
+ * A date-time as Atera reads one: ISO 8601 with up to 7 fractional digits; without a zone it is UTC (a .NET server
+ * on UTC), not this host's local time. NaN when unreadable.
+ */
+function parseUtc(raw: string): number {
+  const trimmed = raw.trim();
+  if (!/^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d+)?)?)?([zZ]|[+-]\d\d:?\d\d)?$/.test(trimmed)) return NaN;
+  const zoned = /([zZ]|[+-]\d\d:?\d\d)$/.test(trimmed) || !trimmed.includes('T') ? trimmed : `${trimmed}Z`;
+  return Date.parse(zoned.replace(/(\.\d{3})\d+/, '$1'));
+}
+
+/** A clock offset must be a finite number of milliseconds within a year either way. */
+function checkedOffset(offsetMs: number): number {
+  if (!Number.isFinite(offsetMs) || Math.abs(offsetMs) > 366 * 24 * 3_600_000) {
+    throw new RangeError(`clockOffsetMs must be a number of milliseconds within a year, got ${offsetMs}`);
+  }
+  return Math.trunc(offsetMs);
+}
+
 export async function startAteraSandbox(options: AteraSandboxOptions = {}): Promise<AteraSandbox> {
   const apiKey = options.apiKey ?? 'sandbox-atera-api-key';
   const host = options.host ?? '127.0.0.1';
@@ -129,7 +162,10 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
       : options.seed === false
         ? { ...defaultSeedFixture, tickets: [] }
         : options.seed;
-  const startedAt = Date.now();
+  let clockOffsetMs = checkedOffset(options.clockOffsetMs ?? 0);
+  /** Atera's clock: every timestamp the sandbox writes or compares comes from here, never from Date.now(). */
+  const now = () => Date.now() + clockOffsetMs;
+  const startedAt = now();
   const minutesAgo = (m: number) => startedAt - m * 60_000;
 
   const customers = new Map(fixture.customers.map((c) => [c.CustomerID, c]));
@@ -311,7 +347,8 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
     return undefined;
   };
 
-  const insertTicket = (b: Record<string, unknown>): TicketRow => {
+  /** `ageSeconds` is the control route's backdating; the API itself always stamps Atera's now. */
+  const insertTicket = (b: Record<string, unknown>, ageSeconds = 0): TicketRow => {
     const title = typeof b.TicketTitle === 'string' ? b.TicketTitle.trim() : '';
     const description = typeof b.Description === 'string' ? b.Description : '';
     if (!title || !description) throw new HttpFailure(400, 'TicketTitle and Description are required');
@@ -339,11 +376,11 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
         JobTitle: null,
         Phone: typeof b.EndUserPhone === 'string' ? b.EndUserPhone : null,
         DepartmentName: null,
-        createdAt: Date.now(),
+        createdAt: now(),
       };
       contacts.set(contact.EndUserID, contact);
     }
-    const now = Date.now();
+    const createdAt = now() - (Number.isFinite(ageSeconds) && ageSeconds > 0 ? ageSeconds * 1000 : 0);
     const row: TicketRow = {
       id: nextTicketId++,
       title,
@@ -361,8 +398,8 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
       endUserPhone: contact?.Phone ?? null,
       customerId,
       technicianId: resolveTechnician(b.TechnicianContactID, b.TechnicianEmail) ?? null,
-      createdAt: now,
-      modifiedAt: now,
+      createdAt,
+      modifiedAt: createdAt,
       resolvedAt: null,
       comments: [],
     };
@@ -383,11 +420,11 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
     if (typeof b.TicketType === 'string') t.type = b.TicketType;
     if (typeof b.TicketStatus === 'string') {
       t.status = b.TicketStatus;
-      t.resolvedAt = t.status === 'Resolved' || t.status === 'Closed' ? Date.now() : null;
+      t.resolvedAt = t.status === 'Resolved' || t.status === 'Closed' ? now() : null;
     }
     const tech = resolveTechnician(b.TechnicianContactID, b.TechnicianEmail);
     if (tech !== undefined) t.technicianId = tech;
-    t.modifiedAt = Date.now();
+    t.modifiedAt = now();
   };
 
   const addComment = (t: TicketRow, b: Record<string, unknown>): number => {
@@ -410,15 +447,16 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
       if (technicianId === null) throw new HttpFailure(404, 'Invalid input');
       internal = tech.IsInternal === true;
     }
-    const stamp = typeof b.CommentTimestampUTC === 'string' ? Date.parse(b.CommentTimestampUTC) : NaN;
+    // The comment keeps the caller's timestamp (its clock, not Atera's); the ticket's modified time is Atera's.
+    const stamp = typeof b.CommentTimestampUTC === 'string' ? parseUtc(b.CommentTimestampUTC) : NaN;
     t.comments.push({
-      date: Number.isNaN(stamp) ? Date.now() : stamp,
+      date: Number.isNaN(stamp) ? now() : stamp,
       html: text,
       endUserId,
       technicianId,
       internal,
     });
-    t.modifiedAt = Date.now();
+    t.modifiedAt = now();
     return nextCommentId++;
   };
 
@@ -450,10 +488,11 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
   const sinceParam = (url: URL): number => {
     const raw = url.searchParams.get('date');
     if (!raw) {
-      const d = new Date();
+      // "Today" by Atera's clock.
+      const d = new Date(now());
       return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
     }
-    const ms = Date.parse(raw);
+    const ms = parseUtc(raw);
     if (Number.isNaN(ms)) throw new HttpFailure(400, 'The date is not valid');
     return ms;
   };
@@ -586,15 +625,18 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
   // Control routes (/_sandbox/…) ---------------------------------------------------------------------------
   const createTicket = (input: NewSandboxTicket): TicketDto =>
     ticketDto(
-      insertTicket({
-        TicketTitle: input.title,
-        Description: input.description,
-        EndUserEmail: input.endUserEmail,
-        EndUserFirstName: input.endUserFirstName,
-        EndUserLastName: input.endUserLastName,
-        CustomerID: input.customerId,
-        TicketPriority: input.priority,
-      }),
+      insertTicket(
+        {
+          TicketTitle: input.title,
+          Description: input.description,
+          EndUserEmail: input.endUserEmail,
+          EndUserFirstName: input.endUserFirstName,
+          EndUserLastName: input.endUserLastName,
+          CustomerID: input.customerId,
+          TicketPriority: input.priority,
+        },
+        input.createdSecondsAgo,
+      ),
     );
 
   const control = (method: string, path: string, body: unknown): [number, unknown] => {
@@ -610,8 +652,22 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
           endUserLastName: typeof b.endUserLastName === 'string' ? b.endUserLastName : undefined,
           customerId: typeof b.customerId === 'number' ? b.customerId : undefined,
           priority: typeof b.priority === 'string' ? b.priority : undefined,
+          createdSecondsAgo: typeof b.createdSecondsAgo === 'number' ? b.createdSecondsAgo : undefined,
         }),
       ];
+    }
+    if (method === 'GET' && path === '/_sandbox/clock') {
+      return [200, { now: new Date(now()).toISOString(), offsetSeconds: clockOffsetMs / 1000 }];
+    }
+    if (method === 'PUT' && path === '/_sandbox/clock') {
+      const seconds = (body as Record<string, unknown> | undefined)?.offsetSeconds;
+      if (typeof seconds !== 'number') throw new HttpFailure(400, 'offsetSeconds (a number) is required');
+      try {
+        sandbox.setClockOffsetMs(seconds * 1000);
+      } catch (error) {
+        throw new HttpFailure(400, error instanceof Error ? error.message : 'invalid offset');
+      }
+      return [200, { now: new Date(now()).toISOString(), offsetSeconds: clockOffsetMs / 1000 }];
     }
     const commentsMatch = path.match(/^\/_sandbox\/tickets\/(\d+)\/comments$/);
     if (method === 'GET' && commentsMatch) return [200, sandbox.comments(Number(commentsMatch[1]))];
@@ -656,6 +712,8 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
     if (res.destroyed) return;
     const text = JSON.stringify(payload);
     res.writeHead(status, {
+      // Like every HTTP server, Atera dates its answers by its own clock (whole seconds).
+      date: new Date(now()).toUTCString(),
       'content-type': 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(text),
       ...headers,
@@ -783,6 +841,13 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
       requests.length = 0;
     },
     faults,
+    now: () => new Date(now()),
+    get clockOffsetMs() {
+      return clockOffsetMs;
+    },
+    setClockOffsetMs: (offsetMs) => {
+      clockOffsetMs = checkedOffset(offsetMs);
+    },
   };
   return sandbox;
 }

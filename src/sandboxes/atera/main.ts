@@ -1,8 +1,10 @@
 /**
- * `npm run sandbox:atera -- --port N --api-key K [--latency-ms M] [--empty]`
+ * `npm run sandbox:atera -- --port N --api-key K [--latency-ms M] [--empty] [--clock-offset-seconds S]`
  * Starts the Atera sandbox beside the bot and prints its base URL. Create a ticket ("a new ticket arrives") with:
  *   curl -X POST <origin>/_sandbox/tickets -H 'content-type: application/json' \
  *        -d '{"title":"VPN down","description":"…","endUserEmail":"megan.bowen@contoso.example"}'
+ * `--clock-offset-seconds` runs Atera's clock that far from this host's (positive: ahead; write a negative value as
+ * `--clock-offset-seconds=-300`); `PUT <origin>/_sandbox/clock {"offsetSeconds": S}` moves it while running.
  */
 import { parseArgs } from 'node:util';
 import { startAteraSandbox } from './atera-sandbox.js';
@@ -14,6 +16,7 @@ const { values } = parseArgs({
     'api-key': { type: 'string' },
     'latency-ms': { type: 'string' },
     empty: { type: 'boolean', default: false },
+    'clock-offset-seconds': { type: 'string', default: '0' },
   },
 });
 
@@ -23,12 +26,21 @@ if (!Number.isInteger(port) || port < 0 || port > 65_535) {
   process.exit(2);
 }
 
+const offsetSeconds = Number(values['clock-offset-seconds']);
+if (!Number.isFinite(offsetSeconds) || Math.abs(offsetSeconds) > 366 * 24 * 3600) {
+  console.error(
+    `--clock-offset-seconds must be a number of seconds within a year, got ${values['clock-offset-seconds']}`,
+  );
+  process.exit(2);
+}
+
 const sandbox = await startAteraSandbox({
   port,
   host: values.host,
   apiKey: values['api-key'],
   seed: !values.empty,
   latencyMs: values['latency-ms'] ? Number(values['latency-ms']) : undefined,
+  clockOffsetMs: offsetSeconds * 1000,
 });
 const origin = sandbox.baseUrl.replace(/\/api\/v3$/, '');
 console.log(`Atera sandbox listening: ATERA_BASE_URL=${sandbox.baseUrl}`);
@@ -37,6 +49,9 @@ console.log(
   `  -d '{"title":"Printer offline","description":"It says offline","endUserEmail":"megan.bowen@contoso.example"}'`,
 );
 console.log(`State: ${origin}/_sandbox/state   Requests: ${origin}/_sandbox/requests`);
+console.log(
+  `Clock: ${origin}/_sandbox/clock — Atera's time is ${sandbox.now().toISOString()} (${offsetSeconds} s from this host's)`,
+);
 
 const shutdown = () => {
   sandbox.close().then(

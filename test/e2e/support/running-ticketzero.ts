@@ -33,8 +33,11 @@ export interface RunningTicketZero {
   clock: OffsetClock;
   dataDir: string;
   url: string;
-  /** Stops the bot (not the sandboxes) and starts a new one on the same data, as after a crash and restart. */
-  restart(): Promise<void>;
+  /**
+   * Stops the bot (not the sandboxes) and starts a new one on the same data, as after a crash and restart;
+   * `whileDown` runs in between.
+   */
+  restart(whileDown?: () => void | Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,6 +48,10 @@ export interface StartOptions {
   modelAnswerDelayMs?: number;
   /** One MSP, many tenants: TENANTS_FILE and a bot registration per customer tenant (see local-stack.ts). */
   multiTenant?: boolean;
+  /** How far the Atera sandbox's clock runs from this host's (ms; positive: Atera is ahead). */
+  ateraClockOffsetMs?: number;
+  /** Runs once the sandboxes are up, just before the bot starts for the first time. */
+  beforeStart?: (stack: LocalStack) => void | Promise<void>;
 }
 
 export async function startTicketZero(options: StartOptions = {}): Promise<RunningTicketZero> {
@@ -58,6 +65,8 @@ export async function startTicketZero(options: StartOptions = {}): Promise<Runni
     ...(options.multiTenant ? { multiTenant: true } : {}),
   });
   const connector = stack.connector!;
+  if (options.ateraClockOffsetMs !== undefined) stack.atera.setClockOffsetMs(options.ateraClockOffsetMs);
+  await options.beforeStart?.(stack);
   const clock = new OffsetClock();
   const env = { ...stack.env, PORT: '0', LOG_LEVEL: 'silent', ...options.env };
   const log = pino({ level: process.env.TICKETZERO_TEST_LOG ?? 'silent' });
@@ -87,8 +96,9 @@ export async function startTicketZero(options: StartOptions = {}): Promise<Runni
     },
     clock,
     dataDir,
-    async restart() {
+    async restart(whileDown) {
       await current.app.stop();
+      await whileDown?.();
       current = await boot();
     },
     async close() {

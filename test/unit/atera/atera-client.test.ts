@@ -30,12 +30,24 @@ describe('the Atera client', () => {
       });
     }
     const since = new Date(Date.now() - 60_000).toISOString();
-    const tickets = await client.listTicketsModifiedSince(since);
+    const { tickets } = await client.listTicketsModifiedSince(since);
     expect(tickets.length).toBeGreaterThanOrEqual(55);
     expect(new Set(tickets.map((t) => t.TicketID)).size).toBe(tickets.length);
     const pages = sandbox.requests.filter((r) => r.path === '/tickets/lastmodified');
     expect(pages).toHaveLength(2);
     expect(pages[0]!.query).toContain('itemsInPage=50');
+  });
+
+  it('tells Atera’s clock (its Date header) with the modified tickets, not this host’s', async () => {
+    sandbox.setClockOffsetMs(-5 * 60_000);
+    try {
+      const { serverTime } = await client.listTicketsModifiedSince(new Date().toISOString());
+      const ateraNow = sandbox.now().getTime();
+      expect(Date.parse(serverTime!)).toBeLessThanOrEqual(ateraNow);
+      expect(Date.parse(serverTime!)).toBeGreaterThan(ateraNow - 2_000);
+    } finally {
+      sandbox.setClockOffsetMs(0);
+    }
   });
 
   it('sends the API key and a User-Agent', async () => {

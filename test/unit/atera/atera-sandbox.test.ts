@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAteraSandbox, type AteraSandbox } from '../../../src/sandboxes/atera/atera-sandbox.js';
 
 describe('the Atera sandbox', () => {
@@ -81,5 +81,109 @@ describe('the Atera sandbox', () => {
     await expect(get('/customers')).rejects.toThrow();
     expect((await get('/customers')).status).toBe(200);
     expect(sandbox.requests.map((r) => r.status)).toEqual([0, 200]);
+  });
+});
+
+describe('the Atera sandbox with a clock of its own', () => {
+  const FIVE_MINUTES = 5 * 60_000;
+  let sandbox: AteraSandbox;
+  const get = (path: string) =>
+    fetch(`${sandbox.baseUrl}${path}`, { headers: { 'X-API-KEY': sandbox.apiKey } });
+  const json = async (path: string) => (await (await get(path)).json()) as Record<string, unknown>;
+  const ids = async (query: string) =>
+    ((await json(`/tickets/lastmodified?${query}`)).items as { TicketID: number }[]).map((t) => t.TicketID);
+  const near = (value: unknown, expectedMs: number, toleranceMs = 2_000) => {
+    const ms = Date.parse(String(value));
+    expect(
+      Math.abs(ms - expectedMs),
+      `${String(value)} vs ${new Date(expectedMs).toISOString()}`,
+    ).toBeLessThan(toleranceMs);
+  };
+
+  afterEach(() => sandbox.close());
+
+  it('stamps created times, its HTTP Date header and the seed’s ages by its clock, five minutes ahead of this host', async () => {
+    sandbox = await startAteraSandbox({ clockOffsetMs: FIVE_MINUTES });
+    const created = sandbox.createTicket({
+      title: 'VPN',
+      description: 'down',
+      endUserEmail: 'x@contoso.example',
+    });
+    near(created.TicketCreatedDate, Date.now() + FIVE_MINUTES);
+    expect(String(created.TicketCreatedDate)).toMatch(/\.\d{7}Z$/);
+    near((await get('/tickets')).headers.get('date'), Date.now() + FIVE_MINUTES);
+    // Seeded ticket 1009 came in 20 minutes before the sandbox started, by Atera's clock.
+    near((await json('/tickets/1009')).TicketCreatedDate, Date.now() + FIVE_MINUTES - 20 * 60_000);
+    expect(sandbox.now().getTime() - Date.now()).toBeGreaterThan(FIVE_MINUTES - 1_000);
+  });
+
+  it('evaluates /tickets/lastmodified by its clock: a host five minutes ahead that asks for "the last minute" by its own clock gets nothing', async () => {
+    sandbox = await startAteraSandbox({ seed: false, clockOffsetMs: -FIVE_MINUTES });
+    const ticket = sandbox.createTicket({
+      title: 'Printer',
+      description: 'jam',
+      endUserEmail: 'x@contoso.example',
+    });
+    const hostMinuteAgo = new Date(Date.now() - 60_000).toISOString();
+    const ateraMinuteAgo = new Date(sandbox.now().getTime() - 60_000).toISOString();
+    expect(await ids(`date=${encodeURIComponent(hostMinuteAgo)}`)).toEqual([]);
+    expect(await ids(`date=${encodeURIComponent(ateraMinuteAgo)}`)).toEqual([ticket.TicketID]);
+    // Atera's own date format is accepted back: 7 fractional digits, and no zone (read as UTC).
+    const seven = new Date(sandbox.now().getTime() - 60_000).toISOString().replace('Z', '1234Z');
+    expect(await ids(`date=${encodeURIComponent(seven)}`)).toEqual([ticket.TicketID]);
+    expect(await ids(`date=${encodeURIComponent(seven.replace('Z', ''))}`)).toEqual([ticket.TicketID]);
+    expect((await get('/tickets/lastmodified?date=yesterday')).status).toBe(400);
+  });
+
+  it('keeps a comment’s CommentTimestampUTC (the caller’s clock) while the ticket’s modified time is its own', async () => {
+    sandbox = await startAteraSandbox({ seed: false, clockOffsetMs: -FIVE_MINUTES });
+    const ticket = sandbox.createTicket({
+      title: 'Mail',
+      description: 'slow',
+      endUserEmail: 'x@contoso.example',
+    });
+    const hostNow = new Date().toISOString();
+    const res = await fetch(`${sandbox.baseUrl}/tickets/${ticket.TicketID}/comments`, {
+      method: 'POST',
+      headers: { 'X-API-KEY': sandbox.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        CommentText: 'Hello',
+        CommentTimestampUTC: hostNow,
+        TechnicianCommentDetails: { TechnicianId: 9, IsInternal: false },
+      }),
+    });
+    expect(res.status).toBe(201);
+    near(sandbox.comments(ticket.TicketID)[0]!.Date, Date.parse(hostNow), 5);
+    near(sandbox.getTicket(ticket.TicketID)!.LastTechnicianCommentTimestamp, Date.parse(hostNow), 5);
+    // Modified by Atera's clock: a query from Atera's "a minute ago" finds it, one from the comment's time does not.
+    const ateraMinuteAgo = new Date(sandbox.now().getTime() - 60_000).toISOString();
+    expect(await ids(`date=${encodeURIComponent(ateraMinuteAgo)}`)).toEqual([ticket.TicketID]);
+    expect(await ids(`date=${encodeURIComponent(hostNow)}`)).toEqual([]);
+  });
+
+  it('backdates a ticket on request and moves its clock in code or over its control route', async () => {
+    sandbox = await startAteraSandbox({ seed: false });
+    const old = sandbox.createTicket({ title: 'a', description: 'b', createdSecondsAgo: 120 });
+    near(old.TicketCreatedDate, Date.now() - 120_000);
+
+    sandbox.setClockOffsetMs(FIVE_MINUTES);
+    expect(sandbox.clockOffsetMs).toBe(FIVE_MINUTES);
+    near(sandbox.createTicket({ title: 'c', description: 'd' }).TicketCreatedDate, Date.now() + FIVE_MINUTES);
+
+    const origin = sandbox.baseUrl.replace(/\/api\/v3$/, '');
+    const put = await fetch(`${origin}/_sandbox/clock`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ offsetSeconds: -300 }),
+    });
+    expect(put.status).toBe(200);
+    const clock = (await (await fetch(`${origin}/_sandbox/clock`)).json()) as {
+      now: string;
+      offsetSeconds: number;
+    };
+    expect(clock.offsetSeconds).toBe(-300);
+    near(clock.now, Date.now() - FIVE_MINUTES);
+    near((await get('/tickets')).headers.get('date'), Date.now() - FIVE_MINUTES);
+    expect(() => sandbox.setClockOffsetMs(Number.NaN)).toThrow(RangeError);
   });
 });
