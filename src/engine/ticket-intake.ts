@@ -127,9 +127,11 @@ export class TicketIntake implements IntakePart {
 
   private async queueBehind(record: ConversationRecord, ahead: ConversationRecord[]): Promise<void> {
     const current = ahead.find((c) => c.chatConversationId) ?? ahead[0];
-    await this.ctx.write(record.ticketId, (c) =>
-      c
+    // Told once: a restart (or a tick) that finds the ticket still waiting says nothing again.
+    const told = await this.ctx.write(record.ticketId, (c) =>
+      c && !c.queuedBehind
         ? {
+            conversation: { ...c, queuedBehind: current?.ticketId ?? -1 },
             comments: [
               this.ctx.internal(
                 note(
@@ -137,14 +139,16 @@ export class TicketIntake implements IntakePart {
                 ),
               ),
             ],
-            result: undefined,
+            result: true,
           }
-        : { result: undefined },
+        : { result: false },
     );
-    this.ctx
-      .logFor(record)
-      .info({ aheadTicketId: current?.ticketId }, 'ticket queued behind the user’s current conversation');
-    if (current) {
+    if (told) {
+      this.ctx
+        .logFor(record)
+        .info({ aheadTicketId: current?.ticketId }, 'ticket queued behind the user’s current conversation');
+    }
+    if (told && current) {
       // Said in the chat of the conversation ahead.
       await this.ctx.sendSafely(current, {
         kind: 'text',

@@ -109,6 +109,8 @@ export interface ConversationRecord {
    * done by recovery when the process died in between).
    */
   pendingStep?: PendingStep | null;
+  /** The ticket waits behind this one of the user's (the user and Atera were told once). */
+  queuedBehind?: number | null;
   updatedAt: string;
 }
 

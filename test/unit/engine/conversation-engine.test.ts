@@ -283,6 +283,17 @@ describe('several tickets for one user', () => {
     expect((await h.store.getConversation(61))?.state).toBe('active');
     expect(h.chat.texts().at(-1)).toBe('Second ticket: which printer?');
   });
+
+  it('tell the user and Atera once that the second waits, also across a restart', async () => {
+    const h = createHarness();
+    await h.engine.startTicket(makeTicket({ id: 104 }));
+    await h.engine.startTicket(makeTicket({ id: 105, title: 'Printer jammed' }));
+    await h.restart().recover();
+    h.clock.advanceMinutes(1);
+    await h.engine.tick();
+    expect(h.chat.texts().filter((t) => /also received your ticket #105/.test(t))).toHaveLength(1);
+    expect((await drainComments(h.store, 105)).filter((c) => /this ticket waits/.test(c))).toHaveLength(1);
+  });
 });
 
 describe('Atera changes during a conversation', () => {
