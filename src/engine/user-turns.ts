@@ -73,14 +73,10 @@ export class UserTurns {
       return;
     }
     const overRateLimit = this.overRateLimit(record, message);
-    const slowDown = overRateLimit && this.shouldTellToSlowDown(message.userId);
-    const recorded = await this.record(
-      record.ticketId,
-      message,
-      text,
-      (current) => decideUserMessage(current, text, this.ctx.clock(), this.ctx.settings, { overRateLimit }),
-      () => (slowDown ? SLOW_DOWN : null),
+    const recorded = await this.record(record.ticketId, message, text, (current) =>
+      decideUserMessage(current, text, this.ctx.clock(), this.ctx.settings, { overRateLimit }),
     );
+    if (recorded.kind === 'recorded' && overRateLimit) await this.tellToSlowDown(recorded, message.userId);
     if (recorded.kind === 'gone') {
       log.info({ activityId: message.activityId }, 'message not acted on: the conversation just ended');
       return;
@@ -105,14 +101,22 @@ export class UserTurns {
     return !this.rateLimit.allow(message.userId, this.ctx.clock().getTime());
   }
 
-  /** The user is told to slow down once a minute, however many messages are over the limit. */
-  private shouldTellToSlowDown(userId: string): boolean {
+  /** The user is told to slow down once a minute, however many of their messages are over the limit. */
+  private async tellToSlowDown(
+    recorded: Extract<Recorded, { kind: 'recorded' }>,
+    userId: string,
+  ): Promise<void> {
     const now = this.ctx.clock().getTime();
     const told = this.slowDownToldAt.get(userId);
-    if (told !== undefined && now - told < SLOW_DOWN_EVERY_MS) return false;
+    if (told !== undefined && now - told < SLOW_DOWN_EVERY_MS) return;
     this.slowDownToldAt.set(userId, now);
     if (this.slowDownToldAt.size > 10_000) this.slowDownToldAt.clear();
-    return true;
+    const entry = chatEntry(this.ctx, { notice: SLOW_DOWN });
+    recorded.record = await this.ctx.write(recorded.record.ticketId, (c) => {
+      if (!c) return { result: recorded.record };
+      const next = withChatMessages(c, entry);
+      return { conversation: next, result: next };
+    });
   }
 
   /**
@@ -234,7 +238,6 @@ export class UserTurns {
       return true;
     }
     const overRateLimit = this.overRateLimit(record, message);
-    const slowDown = overRateLimit && this.shouldTellToSlowDown(message.userId);
     const recorded = await this.record(
       handed.ticketId,
       message,
@@ -247,12 +250,11 @@ export class UserTurns {
       }),
       (current) =>
         overRateLimit
-          ? slowDown
-            ? SLOW_DOWN
-            : null
+          ? null
           : `Thanks — I added this to ticket #${current.ticket.number} for the technician who is handling it.`,
       true,
     );
+    if (recorded.kind === 'recorded' && overRateLimit) await this.tellToSlowDown(recorded, message.userId);
     if (recorded.kind === 'duplicate') {
       log.info(
         { activityId: message.activityId },

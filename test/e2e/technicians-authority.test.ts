@@ -65,14 +65,17 @@ describe('an end user', () => {
     const theirThread = await threadOf(r, theirs, TECH_TEAM);
     const chat = await chatWith(r, megan.aadObjectId);
 
-    for (const text of [
+    await chatShows(r, chat, 2); // the ticket card and the first answer
+    for (const [i, text] of [
       `reassign #${theirs.number} to Sam`,
       `status #${theirs.number}`,
       // Asking for a human is her right, for her own ticket only.
       `escalate #${theirs.number}`,
-    ]) {
+    ].entries()) {
       const delivery = await r.connector.userSays(megan, text, { conversationId: chat });
       expect(delivery.status).toBe(200);
+      // Each is answered before the next (an answer still being written when she asks for a human is dropped).
+      await chatShows(r, chat, 3 + i);
     }
     const view = await chatShows(r, chat, 5);
 
