@@ -221,6 +221,7 @@ export async function evaluateTicket(
       const action = user.reply(seen, round);
       clock.advanceMinutes(user.minutesFor(action));
       await engine.tick();
+      await engine.idle();
       const still = await store.getConversation(ticket.id);
       if (!still || !isLive(still.state)) break;
       if (action.kind === 'card') {
@@ -250,6 +251,8 @@ export async function evaluateTicket(
           receivedAt: clock.now().toISOString(),
         });
       }
+      // The answer (or the ending) follows the recorded message in the background, as it does for Teams.
+      await engine.idle();
       await drainNotes();
     }
     readChat();
