@@ -67,29 +67,18 @@ export class ConversationOutcomes implements OutcomesPart {
   }
 
   resolutionCard(record: ConversationRecord): CardSpec {
-    return (
-      renderChatEntry(
-        record,
-        chatEntry(this.ctx, { card: 'resolution_summary' }),
-        this.ctx.settings.maxRounds,
-      ) as {
-        kind: 'card';
-        card: CardSpec;
-      }
-    ).card;
+    return this.cardFor(record, 'resolution_summary');
   }
 
   handoverCard(record: ConversationRecord): CardSpec {
-    return (
-      renderChatEntry(
-        record,
-        chatEntry(this.ctx, { card: 'handover_notice' }),
-        this.ctx.settings.maxRounds,
-      ) as {
-        kind: 'card';
-        card: CardSpec;
-      }
-    ).card;
+    return this.cardFor(record, 'handover_notice');
+  }
+
+  /** The card the chat outbox would send, for the button press that replaces its card with it. */
+  private cardFor(record: ConversationRecord, card: 'resolution_summary' | 'handover_notice'): CardSpec {
+    const rendered = renderChatEntry(record, chatEntry(this.ctx, { card }), this.ctx.settings.maxRounds);
+    if (rendered?.kind !== 'card') throw new Error(`no ${card} card for ticket ${record.ticketId}`);
+    return rendered.card;
   }
 
   async escalate(ticketId: number, reason: string, modelNote?: string | null, by?: string): Promise<void> {
