@@ -236,7 +236,8 @@ describe.skipIf(!databaseUrl)('several TicketZero instances on one PostgreSQL da
       return until(`the answer to "${text}"`, async () => {
         const record = await store.getConversation(ticketId);
         const at = record?.turns.findIndex((t) => t.inboundId === activity.id) ?? -1;
-        const ended = record && !['active', 'awaiting_confirmation'].includes(record.state);
+        // Answered, or the question "is it fixed?" asked, or the conversation ended.
+        const ended = record && record.state !== 'active' && !record.pendingStep;
         return (
           record &&
           at >= 0 &&
