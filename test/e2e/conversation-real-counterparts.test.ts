@@ -13,6 +13,7 @@ import {
   type RunningTicketZero,
 } from './support/running-ticketzero.js';
 import { userMessageActivity } from './support/teams-delivery.js';
+import { chatWith, comments, newTicket } from './support/technicians-channel.js';
 
 const megan = TEAMS_USERS.megan;
 let running: RunningTicketZero | null = null;
@@ -22,49 +23,16 @@ afterEach(async () => {
   running = null;
 });
 
-function newTicket(r: RunningTicketZero) {
-  return r.stack.atera.createTicket({
-    title: 'Outlook does not show new mail',
-    description: 'Since this morning Outlook shows no new mail; colleagues say they sent me some.',
-    endUserEmail: megan.email,
-    endUserFirstName: 'Megan',
-    endUserLastName: 'Bowen',
-    customerId: 101,
-    priority: 'Medium',
-  });
-}
-
-function commentTexts(r: RunningTicketZero, ticketId: number): string[] {
-  return r.stack.atera.comments(ticketId).map((c) => String(c.Comment ?? c.CommentText ?? ''));
-}
-
-async function chatWith(r: RunningTicketZero): Promise<string> {
-  const first = await r.connector.waitFor(
-    (a) =>
-      r.connector.conversation(a.conversationId)?.kind === 'personal' &&
-      (r.connector.conversation(a.conversationId)?.members ?? []).some(
-        (m) => m.aadObjectId === megan.aadObjectId,
-      ),
-    15_000,
-  );
-  return first.conversationId;
-}
-
 /** The bot's text messages in the chat (cards left out). */
 function botTexts(r: RunningTicketZero, conversationId: string): string[] {
   return chatView(r.connector, conversationId).filter((t) => !t.startsWith('[card]'));
-}
-
-async function firstAnswer(r: RunningTicketZero, conversationId: string): Promise<void> {
-  await eventually(() => expect(botTexts(r, conversationId).length).toBeGreaterThanOrEqual(1));
 }
 
 describe('a model that ignores every answer format (plain prose, no control line)', () => {
   it('resolves the ticket when the user says in plain words that it works and confirms', async () => {
     running = await startTicketZero({ env: { LOCAL_AI_MODEL: 'plain-prose' } });
     const ticket = newTicket(running);
-    const conversationId = await chatWith(running);
-    await firstAnswer(running, conversationId);
+    const conversationId = await chatWith(running, megan.aadObjectId); // the ticket card and the first answer
     expect(botTexts(running, conversationId).join('\n')).not.toMatch(/\[\[|ticketzero:/i);
 
     await running.connector.userSays(megan, 'Yes, it’s fixed now, thank you', { conversationId });
@@ -76,14 +44,16 @@ describe('a model that ignores every answer format (plain prose, no control line
     await running.connector.clickAction(
       megan,
       conversationId,
-      { verb: 'confirm_fixed', ticketId: ticket.TicketID },
+      { verb: 'confirm_fixed', ticketId: ticket.id },
       { replyToId: question.activityId },
     );
+    await eventually(() => expect(running!.stack.atera.getTicket(ticket.id)?.TicketStatus).toBe('Resolved'));
     await eventually(() =>
-      expect(running!.stack.atera.getTicket(ticket.TicketID)?.TicketStatus).toBe('Resolved'),
-    );
-    await eventually(() =>
-      expect(commentTexts(running!, ticket.TicketID).join('\n')).toMatch(/TicketZero resolved this ticket/),
+      expect(
+        comments(running!, ticket.id)
+          .map((c) => c.text)
+          .join('\n'),
+      ).toMatch(/TicketZero resolved this ticket/),
     );
     // One summary card: the pressed card became it, none was sent besides.
     const summaries = chatView(running.connector, conversationId).filter((t) =>
@@ -95,32 +65,28 @@ describe('a model that ignores every answer format (plain prose, no control line
   it('resolves the ticket from the ticket card’s “It’s fixed” button at any point', async () => {
     running = await startTicketZero({ env: { LOCAL_AI_MODEL: 'plain-prose' } });
     const ticket = newTicket(running);
-    const conversationId = await chatWith(running);
-    await firstAnswer(running, conversationId);
+    const conversationId = await chatWith(running, megan.aadObjectId); // the ticket card and the first answer
     const intro = running.connector.conversation(conversationId)!.messages[0]!;
     expect(JSON.stringify(intro.attachments)).toContain('It’s fixed');
 
     const response = await running.connector.clickAction(
       megan,
       conversationId,
-      { verb: 'confirm_fixed', ticketId: ticket.TicketID },
+      { verb: 'confirm_fixed', ticketId: ticket.id },
       { replyToId: intro.activityId },
     );
     expect(JSON.stringify(response)).toMatch(/you confirmed it works/);
-    await eventually(() =>
-      expect(running!.stack.atera.getTicket(ticket.TicketID)?.TicketStatus).toBe('Resolved'),
-    );
+    await eventually(() => expect(running!.stack.atera.getTicket(ticket.id)?.TicketStatus).toBe('Resolved'));
   });
 
   it('keeps the conversation going on a plain-prose answer: nothing the model writes ends it', async () => {
     running = await startTicketZero({ env: { LOCAL_AI_MODEL: 'plain-prose' } });
     const ticket = newTicket(running);
-    const conversationId = await chatWith(running);
-    await firstAnswer(running, conversationId);
+    const conversationId = await chatWith(running, megan.aadObjectId); // the ticket card and the first answer
     await running.connector.userSays(megan, 'I tried that, no change', { conversationId });
     await eventually(() => expect(botTexts(running!, conversationId).length).toBeGreaterThanOrEqual(2));
-    expect(running.stack.atera.getTicket(ticket.TicketID)?.TicketStatus).not.toBe('Resolved');
-    expect((await running.app.store.getConversation(ticket.TicketID))?.state).toBe('active');
+    expect(running.stack.atera.getTicket(ticket.id)?.TicketStatus).not.toBe('Resolved');
+    expect((await running.app.store.getConversation(ticket.id))?.state).toBe('active');
   });
 });
 
@@ -129,8 +95,7 @@ describe('a model that takes 40 s to its first token, with Teams’ 15 s timing 
     running = await startTicketZero({ env: { AI_FIRST_TOKEN_TIMEOUT_MS: '60000' } });
     running.connector.setTeamsTiming(true);
     const ticket = newTicket(running);
-    const conversationId = await chatWith(running);
-    await firstAnswer(running, conversationId);
+    const conversationId = await chatWith(running, megan.aadObjectId); // the ticket card and the first answer
     running.stack.model.setFirstTokenDelay(40_000);
     const before = botTexts(running, conversationId).length;
 
@@ -152,9 +117,9 @@ describe('a model that takes 40 s to its first token, with Teams’ 15 s timing 
     await new Promise((r) => setTimeout(r, 1_000));
     expect(botTexts(running, conversationId)).toHaveLength(before + 1);
     await eventually(() => {
-      const comments = commentTexts(running!, ticket.TicketID);
-      expect(comments.filter((c) => c.includes('still shows Disconnected'))).toHaveLength(1);
-      expect(comments.filter((c) => /round 1 of 10/.test(c) && /AI assistant/.test(c))).toHaveLength(1);
+      const onTicket = comments(running!, ticket.id).map((c) => c.text);
+      expect(onTicket.filter((c) => c.includes('still shows Disconnected'))).toHaveLength(1);
+      expect(onTicket.filter((c) => /round 1 of 10/.test(c) && /AI assistant/.test(c))).toHaveLength(1);
     });
   }, 90_000);
 });
@@ -163,11 +128,10 @@ describe('after a hand-over, a user who floods the chat while Teams redelivers',
   it('keeps every message once on the ticket and in the thread, and tells the user once to slow down', async () => {
     running = await startTicketZero({ env: { USER_MESSAGES_PER_MINUTE: '3' } });
     const ticket = newTicket(running);
-    const conversationId = await chatWith(running);
-    await firstAnswer(running, conversationId);
+    const conversationId = await chatWith(running, megan.aadObjectId); // the ticket card and the first answer
     await running.connector.userSays(megan, 'Please get me a technician', { conversationId });
     await eventually(async () =>
-      expect((await running!.app.store.getConversation(ticket.TicketID))?.state).toBe('escalated'),
+      expect((await running!.app.store.getConversation(ticket.id))?.state).toBe('escalated'),
     );
     running.clock.advanceMinutes(1.1); // a new minute for the rate limit
 
@@ -187,10 +151,10 @@ describe('after a hand-over, a user who floods the chat while Teams redelivers',
 
     await eventually(async () => {
       expect((await running!.app.store.outboxStats()).depth).toBe(0);
-      const comments = commentTexts(running!, ticket.TicketID);
-      for (const text of texts) expect(comments.filter((c) => c.includes(text))).toHaveLength(1);
+      const onTicket = comments(running!, ticket.id).map((c) => c.text);
+      for (const text of texts) expect(onTicket.filter((c) => c.includes(text))).toHaveLength(1);
     });
-    const record = await running.app.store.getConversation(ticket.TicketID);
+    const record = await running.app.store.getConversation(ticket.id);
     expect(
       record?.turns
         .filter((t) => t.inboundId?.startsWith('flood-'))
