@@ -60,7 +60,7 @@ export class ConversationOutcomes implements OutcomesPart {
     });
     if (!ended) return null;
     this.ctx.logFor(ended).info({ outcome: 'resolved', reason }, 'conversation ended');
-    await this.parts.chatOutbox.deliver(ticketId);
+    if (ended.chatOutbox?.length) await this.parts.chatOutbox.deliver(ticketId);
     await applyPendingChange(this.ctx, ended);
     await this.finish(ended, 'Resolved: the user confirmed the fix.');
     return ended;

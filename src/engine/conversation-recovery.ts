@@ -89,7 +89,7 @@ export class ConversationRecovery {
     this.ctx.log.info({ live: live.length }, 'recovering live conversations');
     for (const record of live) {
       try {
-        await chatOutbox.deliver(record.ticketId, { olderThanMs });
+        if (record.chatOutbox?.length) await chatOutbox.deliver(record.ticketId, { olderThanMs });
         if (record.pendingStep) {
           await outcomes.carryOut(record.ticketId);
           continue;

@@ -195,7 +195,8 @@ export class UserTurns {
       );
     }
     this.ctx.background(record.ticketId, 'user message', async () => {
-      await this.parts.chatOutbox.deliver(record.ticketId);
+      // Most messages queue nothing for the chat: no store read for them.
+      if (record.chatOutbox?.length) await this.parts.chatOutbox.deliver(record.ticketId);
       await this.parts.thread.mirror(record, 'user', text);
       if (decision.next === 'answer') {
         await this.parts.assistant.answerPending(record.ticketId);
@@ -265,7 +266,7 @@ export class UserTurns {
     if (recorded.kind !== 'recorded') return true;
     log.info({ overRateLimit }, 'message added to the ticket after the hand-over');
     this.ctx.background(handed.ticketId, 'message after hand-over', async () => {
-      await this.parts.chatOutbox.deliver(handed.ticketId);
+      if (recorded.record.chatOutbox?.length) await this.parts.chatOutbox.deliver(handed.ticketId);
       await this.parts.thread.mirror(recorded.record, 'user', text);
     });
     return true;
