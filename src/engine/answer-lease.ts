@@ -27,6 +27,9 @@ export async function takeAnswerLease(
     const held = c.answerLease;
     const free = exclusive || !held || held.by === me || Date.parse(held.until) <= now;
     if (!free) return { result: null };
+    // Ours, taken with the message a moment ago and good for most of its time: no write needed.
+    const leaseMs = ctx.settings.answerLeaseMs ?? DEFAULT_LEASE_MS;
+    if (held?.by === me && Date.parse(held.until) - now > leaseMs / 2) return { result: c };
     const next: ConversationRecord = { ...c, answerLease: newAnswerLease(ctx) };
     return { conversation: next, result: next };
   });

@@ -58,14 +58,14 @@ export class AssistantTurn implements AssistantPart {
    * Answers the conversation's unanswered user message(s), if any and if no other instance holds the answer
    * lease; again while the user wrote more during the model call.
    */
-  async answerPending(ticketId: number): Promise<void> {
+  async answerPending(ticketId: number, options: { typingShown?: boolean } = {}): Promise<void> {
     if (this.answering.has(ticketId)) return;
     this.answering.add(ticketId);
     try {
       for (let turn = 0; turn <= this.ctx.settings.maxRounds; turn += 1) {
         const leased = await takeAnswerLease(this.ctx, ticketId);
         if (!leased) return;
-        const saved = await this.answerOnce(leased);
+        const saved = await this.answerOnce(leased, turn === 0 && options.typingShown === true);
         if (!saved?.awaitingAnswer) return;
       }
     } finally {
@@ -73,14 +73,17 @@ export class AssistantTurn implements AssistantPart {
     }
   }
 
-  private async answerOnce(record: ConversationRecord): Promise<ConversationRecord | null> {
+  private async answerOnce(
+    record: ConversationRecord,
+    typingShown: boolean,
+  ): Promise<ConversationRecord | null> {
     const conversationId = record.chatConversationId;
     if (!conversationId || !record.user) return null;
     const log = this.ctx.logFor(record);
     const { deps } = this.ctx;
     const started = Date.now();
 
-    const typing = this.keepTyping(conversationId, record);
+    const typing = this.keepTyping(conversationId, record, typingShown);
     let result: ChainResult;
     try {
       result = await deps.model.complete({
@@ -137,14 +140,17 @@ export class AssistantTurn implements AssistantPart {
     });
   }
 
-  /** The typing indicator at once and every few seconds until the answer is ready (failures only logged). */
-  private keepTyping(conversationId: string, record: ConversationRecord): { stop(): void } {
+  /**
+   * The typing indicator at once (unless the user's own turn just showed it) and every few seconds until the answer
+   * is ready (failures only logged).
+   */
+  private keepTyping(conversationId: string, record: ConversationRecord, shown: boolean): { stop(): void } {
     const send = () => {
       this.ctx.deps.chat.sendTyping(conversationId).catch((error: unknown) => {
         this.ctx.logFor(record).debug({ err: asTicketZeroError(error) }, 'typing indicator not sent');
       });
     };
-    send();
+    if (!shown) send();
     const timer = setInterval(send, TYPING_EVERY_MS);
     timer.unref();
     return { stop: () => clearInterval(timer) };

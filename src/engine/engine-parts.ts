@@ -21,7 +21,8 @@ export interface IntakePart {
 /** assistant-turn.ts */
 export interface AssistantPart {
   /** Answers the unanswered user message(s) now: asks the model, records the answer, then sends it. */
-  answerPending(ticketId: number): Promise<void>;
+  /** `typingShown`: the user's turn already showed the typing indicator. */
+  answerPending(ticketId: number, options?: { typingShown?: boolean }): Promise<void>;
   /** The same, in the background. */
   schedule(ticketId: number): void;
   /** This process is answering the ticket right now. */

@@ -6,6 +6,7 @@
  * the ticket and its thread for the technician. Every message not acted on is logged with the reason.
  */
 import type { CardSpec } from '../ports/chat.js';
+import { asTicketZeroError } from '../errors.js';
 import { isLive, type ConversationRecord, type Turn } from '../ports/conversation-store.js';
 import type { UserCardAction, UserMessage } from '../ports/support-engine.js';
 import { newAnswerLease } from './answer-lease.js';
@@ -86,6 +87,17 @@ export class UserTurns {
       return;
     }
     this.followUp(recorded);
+  }
+
+  /**
+   * The typing indicator, from the user's own turn while it lasts (the cheapest way to Teams); not waited for,
+   * and the answer that follows is sent after it.
+   */
+  private showTyping(record: ConversationRecord): void {
+    if (!record.chatConversationId) return;
+    this.ctx.deps.chat.sendTyping(record.chatConversationId).catch((error: unknown) => {
+      this.ctx.logFor(record).debug({ err: asTicketZeroError(error) }, 'typing indicator not sent');
+    });
   }
 
   /** Message text as the engine keeps it; null when there is none. */
@@ -194,12 +206,13 @@ export class UserTurns {
         'user message recorded',
       );
     }
+    if (decision.next === 'answer') this.showTyping(record);
     this.ctx.background(record.ticketId, 'user message', async () => {
       // Most messages queue nothing for the chat: no store read for them.
       if (record.chatOutbox?.length) await this.parts.chatOutbox.deliver(record.ticketId);
       await this.parts.thread.mirror(record, 'user', text);
       if (decision.next === 'answer') {
-        await this.parts.assistant.answerPending(record.ticketId);
+        await this.parts.assistant.answerPending(record.ticketId, { typingShown: true });
       } else if (decision.next === 'ask_confirmation') {
         await this.parts.thread.updateCard(record);
       } else if (decision.next !== 'record_only') {
