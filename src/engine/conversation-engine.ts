@@ -29,6 +29,7 @@ import type { TechnicianAuthority, TechnicianDirectory } from '../ports/technici
 import type { CommentVisibility, Ticket, TicketDesk, TicketPriority } from '../ports/ticket-desk.js';
 import type { TenantDirectory, UserDirectory } from '../ports/user-directory.js';
 import { AssistantTurn } from './assistant-turn.js';
+import { AteraReplies } from './atera-replies.js';
 import type { LimitSettings } from './conversation-limits.js';
 import { ConversationOutcomes } from './conversation-outcomes.js';
 import { ConversationRecovery } from './conversation-recovery.js';
@@ -121,6 +122,8 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
   parts.assistant = new AssistantTurn(ctx, parts);
   parts.outcomes = outcomes;
   const turns = new UserTurns(ctx, parts);
+  parts.userTurns = turns;
+  parts.ateraReplies = new AteraReplies(ctx, parts);
   const commands = new TechnicianCommands(ctx, parts);
   const recovery = new ConversationRecovery(ctx, parts);
 

@@ -13,6 +13,7 @@ import type { EndingOptions, EngineParts, OutcomesPart } from './engine-parts.js
 import { rememberHandOver } from './handed-over.js';
 import { describeReason, handoverComment, resolutionComment, summarise } from './handover-summary.js';
 import { applyPendingChange } from './pending-ticket-change.js';
+import { relaysAteraComments } from './atera-replies.js';
 import { reassignedToSomeoneElse, rememberTechnicianOf } from './ticket-technician.js';
 import { chatEntry, renderChatEntry, withChatMessages } from './user-chat-outbox.js';
 
@@ -155,15 +156,24 @@ export class ConversationOutcomes implements OutcomesPart {
     await rememberTechnicianOf(this.ctx, ticket);
     const own = this.ctx.settings.ownTechnician;
     const record = await this.ctx.deps.store.getConversation(ticket.id);
-    if (!record || !isLive(record.state)) return;
+    if (!record) return;
+    const moved = ticket.modifiedAt !== record.ticket.modifiedAt;
+    // What technicians and the user wrote on the ticket comes first (a technician's last word before closing it).
+    if (moved && relaysAteraComments(record, this.ctx.clock())) await this.parts.ateraReplies.relay(record);
+    if (!isLive(record.state)) {
+      if (moved) await this.keepSnapshot(ticket);
+      return;
+    }
     const status = String(ticket.status).toLowerCase();
     const closed = status === 'closed' || status === 'resolved';
     const reassigned = reassignedToSomeoneElse(record.ticket, ticket, own);
     if (!closed && !reassigned) {
-      if (ticket.modifiedAt !== record.ticket.modifiedAt) {
-        await this.ctx.write(ticket.id, (c) =>
-          c ? { conversation: { ...c, ticket }, result: undefined } : { result: undefined },
-        );
+      const told = await this.tellTicketChange(ticket);
+      if (
+        !told &&
+        (moved || ticket.status !== record.ticket.status || ticket.priority !== record.ticket.priority)
+      ) {
+        await this.keepSnapshot(ticket);
       }
       return;
     }
@@ -212,6 +222,57 @@ export class ConversationOutcomes implements OutcomesPart {
     });
   }
 
+  private async keepSnapshot(ticket: Ticket): Promise<void> {
+    await this.ctx.write(ticket.id, (c) =>
+      c ? { conversation: { ...c, ticket }, result: undefined } : { result: undefined },
+    );
+  }
+
+  /**
+   * A live conversation's ticket set to Pending, or its priority raised, in Atera: the user is told in plain words,
+   * Pending pauses the AI (the IT team is waiting on something), and the technicians' card shows it. False when
+   * neither happened.
+   */
+  private async tellTicketChange(ticket: Ticket): Promise<boolean> {
+    const changed = await this.ctx.write(ticket.id, (c) => {
+      if (!c || !isLive(c.state)) return { result: null };
+      const nowPending =
+        String(ticket.status).toLowerCase() === 'pending' &&
+        String(c.ticket.status).toLowerCase() !== 'pending';
+      const raised = priorityRank(ticket.priority) > priorityRank(c.ticket.priority);
+      if (!nowPending && !raised) return { result: null };
+      const aiTalking = c.state === 'active' || c.state === 'awaiting_confirmation';
+      const notices: string[] = [];
+      if (raised)
+        notices.push(
+          `Your IT team raised the priority of ticket #${ticket.number} to ${String(ticket.priority)}.`,
+        );
+      if (nowPending && aiTalking) {
+        notices.push(
+          `Your IT team set ticket #${ticket.number} to Pending, so I’ll pause here until they pick it up again.`,
+        );
+      }
+      const next = withChatMessages(
+        {
+          ...c,
+          ticket,
+          ...(nowPending && aiTalking
+            ? { state: 'paused' as const, awaitingAnswer: false, answerLease: null }
+            : {}),
+        },
+        ...notices.map((notice) => chatEntry(this.ctx, { notice })),
+      );
+      return { conversation: next, result: next };
+    });
+    if (!changed) return false;
+    this.ctx
+      .logFor(changed)
+      .info({ status: ticket.status, priority: ticket.priority }, 'ticket change in Atera told to the user');
+    await this.parts.chatOutbox.deliver(ticket.id);
+    await this.parts.thread.updateCard(changed);
+    return true;
+  }
+
   /** Common end: thread card and message, then the user's next queued ticket. */
   private async finish(
     ended: ConversationRecord,
@@ -238,4 +299,10 @@ export class ConversationOutcomes implements OutcomesPart {
       if (fresh?.state === 'queued') await this.parts.intake.openConversation(fresh);
     });
   }
+}
+
+const PRIORITY_RANK: Record<string, number> = { low: 1, medium: 2, high: 3, critical: 4 };
+
+function priorityRank(priority: string): number {
+  return PRIORITY_RANK[String(priority).toLowerCase()] ?? 0;
 }

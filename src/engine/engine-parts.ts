@@ -53,8 +53,22 @@ export interface OutcomesPart {
   ): Promise<ConversationRecord | null>;
 }
 
+/** user-turns.ts, as the other parts need it */
+export interface UserTurnsPart {
+  /** The user's reply that reached the ticket in Atera (e-mail, portal). */
+  onAteraReply(ticketId: number, reply: { key: string; text: string; at: string }): Promise<void>;
+}
+
+/** atera-replies.ts */
+export interface AteraRepliesPart {
+  /** Relays what technicians and the user wrote on the ticket in Atera since the last look. */
+  relay(record: ConversationRecord): Promise<void>;
+}
+
 export interface EngineParts {
   intake: IntakePart;
+  userTurns: UserTurnsPart;
+  ateraReplies: AteraRepliesPart;
   /** user-chat-outbox.ts */
   chatOutbox: UserChatOutbox;
   assistant: AssistantPart;

@@ -246,6 +246,7 @@ function newRecord(ticket: Ticket, now: string): ConversationRecord {
     category: null,
     lastProvider: null,
     pendingTicketChange: null,
+    relayCommentsAfter: ticket.modifiedAt ?? ticket.createdAt,
     updatedAt: now,
   };
 }

@@ -15,6 +15,7 @@ import type { EngineContext } from './engine-context.js';
 import type { EngineParts } from './engine-parts.js';
 import { handOverFor } from './handed-over.js';
 import { ticketSummary } from './ticket-summary.js';
+import { repeatsChat } from './atera-replies.js';
 import { chatEntry, withChatMessages } from './user-chat-outbox.js';
 import { decideUserMessage, type UserMessageDecision } from './user-message-rules.js';
 import { UserRateLimit } from './user-rate-limit.js';
@@ -141,9 +142,14 @@ export class UserTurns {
     text: string,
     decide: (current: ConversationRecord) => UserMessageDecision,
     notice?: (current: ConversationRecord) => string | null,
-    /** The conversation was handed over: the message joins the ended record for the technician. */
-    afterHandOver = false,
+    options: {
+      /** The conversation was handed over: the message joins the ended record for the technician. */
+      afterHandOver?: boolean;
+      /** The message came from Atera (an e-mail reply): it is on the ticket already, no comment is written. */
+      fromAtera?: boolean;
+    } = {},
   ): Promise<Recorded> {
+    const afterHandOver = options.afterHandOver ?? false;
     const at = message.receivedAt || this.ctx.now();
     return this.ctx.write<Recorded>(ticketId, (current) => {
       if (!current || isLive(current.state) === afterHandOver) return { result: { kind: 'gone' } };
@@ -173,6 +179,8 @@ export class UserTurns {
       }
       const said = notice?.(current);
       if (said) next = withChatMessages(next, chatEntry(this.ctx, { notice: said }));
+      if (options.fromAtera)
+        return { conversation: next, result: { kind: 'recorded', record: next, decision: d, text } };
       return {
         conversation: next,
         comments: [
@@ -266,7 +274,7 @@ export class UserTurns {
         overRateLimit
           ? null
           : `Thanks — I added this to ticket #${current.ticket.number} for the technician who is handling it.`,
-      true,
+      { afterHandOver: true },
     );
     if (recorded.kind === 'recorded' && overRateLimit) await this.tellToSlowDown(recorded, message.userId);
     if (recorded.kind === 'duplicate') {
@@ -283,6 +291,57 @@ export class UserTurns {
       await this.parts.thread.mirror(recorded.record, 'user', text);
     });
     return true;
+  }
+
+  /**
+   * The user replied on the ticket outside Teams (an e-mail to the ticket notification, the customer portal): shown
+   * in the chat and handled like a chat message — answered while the AI talks, for the technician after a hand-over
+   * — unless it repeats what they wrote in Teams. Its key makes it a turn once, however often Atera shows it.
+   */
+  async onAteraReply(ticketId: number, reply: { key: string; text: string; at: string }): Promise<void> {
+    const record = await this.ctx.deps.store.getConversation(ticketId);
+    if (!record?.user || !record.chatConversationId) return;
+    const log = this.ctx.logFor(record);
+    if (repeatsChat(record, reply.text)) {
+      log.info({ key: reply.key }, 'e-mail reply not acted on: it repeats what the user wrote in Teams');
+      return;
+    }
+    const text =
+      reply.text.length > MAX_USER_TEXT
+        ? `${reply.text.slice(0, MAX_USER_TEXT)} [message shortened]`
+        : reply.text;
+    const afterHandOver = !isLive(record.state);
+    const message: UserMessage = {
+      conversationId: record.chatConversationId,
+      activityId: reply.key,
+      userId: record.user.id,
+      tenantId: record.user.tenant.tenantId,
+      text,
+      attachmentCount: 0,
+      receivedAt: this.ctx.now(),
+    };
+    const recorded = await this.record(
+      ticketId,
+      message,
+      text,
+      (current) =>
+        afterHandOver
+          ? {
+              countsAsRound: false,
+              state: current.state,
+              next: 'record_only',
+              why: 'an e-mail after the hand-over',
+            }
+          : decideUserMessage(current, text, this.ctx.clock(), this.ctx.settings, { overRateLimit: false }),
+      () => `You wrote by e-mail: ${text.length > 600 ? `${text.slice(0, 600)}…` : text}`,
+      { afterHandOver, fromAtera: true },
+    );
+    if (recorded.kind !== 'recorded') return;
+    log.info(
+      { afterHandOver, why: recorded.decision.why },
+      'e-mail reply from Atera joined the conversation',
+    );
+    this.followUp(recorded);
   }
 
   /** Returns the card that replaces the one whose button was pressed, or null to leave it. */

@@ -109,6 +109,11 @@ export interface ConversationRecord {
    * done by recovery when the process died in between).
    */
   pendingStep?: PendingStep | null;
+  /**
+   * Atera comments dated up to this (Atera's clock) were on the ticket when TicketZero took it: context, never
+   * relayed to the chat. Later ones written in Atera (not by TicketZero) are relayed, each once.
+   */
+  relayCommentsAfter?: string | null;
   /** The ticket waits behind this one of the user's (the user and Atera were told once). */
   queuedBehind?: number | null;
   updatedAt: string;

@@ -49,6 +49,8 @@ export interface TicketComment {
   date: string;
   author: 'end_user' | 'technician';
   authorEmail: string | null;
+  /** First and last name as Atera shows them; null when it shows none. */
+  authorName?: string | null;
   internal: boolean;
 }
 

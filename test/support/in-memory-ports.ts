@@ -101,14 +101,33 @@ export class InMemoryTicketDesk implements TicketDesk {
         : t.technician,
     });
   }
+  /** Comments written in Atera by people (a technician's reply or note, the user's e-mail reply). */
+  readonly written = new Map<number, TicketComment[]>();
+  listCommentCalls = 0;
+
+  /** Someone writes on the ticket in Atera; the ticket's modification time moves. */
+  write(ticketId: number, comment: Omit<TicketComment, 'date'> & { date?: string }): Ticket {
+    const date = comment.date ?? new Date().toISOString();
+    this.written.set(ticketId, [...(this.written.get(ticketId) ?? []), { ...comment, date }]);
+    const ticket = this.tickets.get(ticketId);
+    if (!ticket) throw new NotFoundError(`ticket ${ticketId} not found`);
+    const changed = { ...ticket, modifiedAt: date };
+    this.tickets.set(ticketId, changed);
+    return changed;
+  }
+
   async listComments(ticketId: number): Promise<TicketComment[]> {
-    return (this.comments.get(ticketId) ?? []).map((c) => ({
-      text: `${c.text}\n[${c.marker}]`,
-      date: c.timestampUtc,
-      author: c.author === 'end_user' ? 'end_user' : 'technician',
-      authorEmail: null,
-      internal: c.visibility === 'internal',
-    }));
+    this.listCommentCalls += 1;
+    const own = (this.comments.get(ticketId) ?? []).map(
+      (c): TicketComment => ({
+        text: `${c.text}\n[${c.marker}]`,
+        date: c.timestampUtc,
+        author: c.author === 'end_user' ? 'end_user' : 'technician',
+        authorEmail: null,
+        internal: c.visibility === 'internal',
+      }),
+    );
+    return [...own, ...(this.written.get(ticketId) ?? [])];
   }
   async addComment(ticketId: number, comment: NewComment): Promise<void> {
     const list = this.comments.get(ticketId) ?? [];

@@ -78,6 +78,7 @@ export function toTicketComment(dto: AteraCommentDto): TicketComment {
     date: toIsoUtc(dto.Date) ?? new Date(0).toISOString(),
     author: byEndUser ? 'end_user' : 'technician',
     authorEmail: optionalText(dto.Email),
+    authorName: [optionalText(dto.FirstName), optionalText(dto.LastName)].filter(Boolean).join(' ') || null,
     internal: dto.IsInternal === true,
   };
 }
