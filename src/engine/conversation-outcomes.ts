@@ -157,7 +157,9 @@ export class ConversationOutcomes implements OutcomesPart {
     const own = this.ctx.settings.ownTechnician;
     const record = await this.ctx.deps.store.getConversation(ticket.id);
     if (!record) return;
-    const moved = ticket.modifiedAt !== record.ticket.modifiedAt;
+    const moved =
+      ticket.modifiedAt !== record.ticket.modifiedAt ||
+      (ticket.commentedAt ?? null) !== (record.ticket.commentedAt ?? null);
     // What technicians and the user wrote on the ticket comes first (a technician's last word before closing it).
     if (moved && relaysAteraComments(record, this.ctx.clock())) await this.parts.ateraReplies.relay(record);
     if (!isLive(record.state)) {

@@ -20,6 +20,11 @@ export interface Ticket {
   createdAt: string;
   /** ISO 8601 UTC, when known. */
   modifiedAt: string | null;
+  /**
+   * Changes whenever someone comments on the ticket (Atera's last end-user and technician comment times), even
+   * when a comment's own time is earlier than `modifiedAt` (comments carry the writer's clock).
+   */
+  commentedAt?: string | null;
   customer: { id: number | null; name: string };
   endUser: {
     id: number | null;

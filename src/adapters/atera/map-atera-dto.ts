@@ -55,6 +55,10 @@ export function toTicket(dto: AteraTicketDto): Ticket {
     type: dto.TicketType === null || dto.TicketType === undefined ? null : String(dto.TicketType),
     createdAt,
     modifiedAt: modifiedCandidates.sort().at(-1) ?? null,
+    commentedAt:
+      [toIsoUtc(dto.LastEndUserCommentTimestamp), toIsoUtc(dto.LastTechnicianCommentTimestamp)]
+        .join(' ')
+        .trim() || null,
     customer: { id: optionalId(dto.CustomerID), name: text(dto.CustomerName) },
     endUser: {
       id: optionalId(dto.EndUserID),
