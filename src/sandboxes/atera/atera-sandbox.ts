@@ -126,12 +126,14 @@ class HttpFailure extends Error {
   }
 }
 
-/** Atera's dates carry 7 fractional digits (`2026-03-23T23:10:36.6372852Z`). */
-let tick = 0;
+/**
+ * Atera's dates carry 7 fractional digits (`2026-03-23T23:10:36.6372852Z`). The 4 digits below the millisecond are
+ * derived from the moment itself, so a stored date reads back the same every time, as it does from Atera.
+ */
 function ateraDate(ms: number | null): string | null {
   if (ms === null) return null;
-  tick = (tick + 7919) % 10_000;
-  return new Date(ms).toISOString().replace(/Z$/, `${String(tick).padStart(4, '0')}Z`);
+  const belowMs = ((ms % 10_000) * 7919 + 1237) % 10_000;
+  return new Date(ms).toISOString().replace(/Z$/, `${String(belowMs).padStart(4, '0')}Z`);
 }
 
 /**
