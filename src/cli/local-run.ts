@@ -3,17 +3,20 @@
  *
  * Starts the Atera, Graph and model sandboxes, TicketZero itself (lowdb under ./data/local), and Microsoft 365
  * Agents Playground as the Teams client and connector. You play the end user (Alex Wilber, the Playground's
- * user) in the browser; type `ticket <what is wrong>` here to make a new Atera ticket arrive.
+ * user) in the browser; type `ticket <what is wrong>` here to make a new Atera ticket arrive, and `reply`, `note` or
+ * `email` to play a technician or the end user writing in Atera.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { htmlToText } from '../adapters/atera/comment-html.js';
 import { createTicketZero } from '../app.js';
 import { inheritedEnvironment } from '../config/child-process-env.js';
 import { loadConfig } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
+import { AteraSandboxError } from '../sandboxes/atera/atera-sandbox.js';
 import { PLAYGROUND, startLocalStack } from '../sandboxes/local-stack.js';
 
 const PLAYGROUND_PORT = Number(argValue('--playground-port') ?? 56150);
@@ -82,7 +85,10 @@ async function main(): Promise<void> {
       `  Data                ${dataDir}`,
       '',
       '  Type here:  ticket <what is wrong>   e.g. "ticket Outlook does not show new mail"',
-      '              comments <id>            show the comments TicketZero wrote on a ticket',
+      '              reply <id> <text>        a technician answers the user in Atera (public reply)',
+      '              note <id> <text>         a technician’s internal note (stays in Atera)',
+      '              email <id> <text>        the end user answers by e-mail',
+      '              comments <id>            show a ticket’s comments in Atera',
       '              quit',
       '  Or from another terminal:',
       `    curl -X POST ${stack.atera.baseUrl.replace(/\/api\/v3$/, '')}/_sandbox/tickets -H 'content-type: application/json' \\`,
@@ -100,16 +106,48 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
 
+  /** Someone writes on a ticket in Atera, as the local run's terminal lets you play it. */
+  const writeInAtera = (kind: 'reply' | 'note' | 'email', ticketId: number, text: string) => {
+    try {
+      const c =
+        kind === 'email'
+          ? stack.atera.addEndUserReply(ticketId, { text, via: 'email' })
+          : stack.atera.addTechnicianReply(ticketId, { text, internal: kind === 'note' });
+      const who = `${String(c.FirstName ?? '')} ${String(c.LastName ?? '')}`.trim();
+      const what = {
+        reply: `${who} replied on Atera ticket #${ticketId}; watch the Playground chat.`,
+        note: `${who} added an internal note on Atera ticket #${ticketId}; it stays in Atera.`,
+        email: `${who} answered Atera ticket #${ticketId} by e-mail; watch the Playground chat.`,
+      }[kind];
+      console.log(`\n→ ${what}\n`);
+    } catch (error) {
+      if (!(error instanceof AteraSandboxError)) throw error;
+      console.log(`✗ ${error.message}`);
+    }
+  };
+
   const input = createInterface({ input: process.stdin });
   input.on('line', (line) => {
     const text = line.trim();
+    const write = text.match(/^(reply|note|email)\s+(\d+)\s+(\S[\s\S]*)$/i);
     if (/^ticket\s+/i.test(text)) createTicket(text.replace(/^ticket\s+/i, ''));
-    else if (/^comments\s+\d+/i.test(text)) {
+    else if (write) {
+      writeInAtera(write[1]!.toLowerCase() as 'reply' | 'note' | 'email', Number(write[2]), write[3]!);
+    } else if (/^comments\s+\d+/i.test(text)) {
       const id = Number(text.split(/\s+/)[1]);
-      for (const c of stack.atera.comments(id))
-        console.log(`• ${String(c.Comment ?? '').replace(/<br>/g, '\n  ')}`);
+      const comments = stack.atera.comments(id);
+      if (comments.length === 0) console.log(`No comments on Atera ticket #${id}.`);
+      for (const c of comments) {
+        const who = `${String(c.FirstName ?? '')} ${String(c.LastName ?? '')}`.trim() || 'unknown';
+        const tag = c.IsInternal === true ? ' (internal)' : c.EndUserID != null ? ' (end user)' : '';
+        console.log(`• ${who}${tag}: ${htmlToText(String(c.Comment ?? '')).replace(/\n/g, '\n  ')}`);
+      }
     } else if (/^(quit|exit)$/i.test(text)) void stop();
-    else if (text) console.log('Commands: ticket <what is wrong> · comments <id> · quit');
+    else if (text) {
+      console.log(
+        'Commands: ticket <what is wrong> · reply <id> <text> · note <id> <text> · email <id> <text> · comments <id> · quit',
+      );
+    }
   });
 }
 

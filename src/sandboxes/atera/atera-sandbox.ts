@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { defaultSeedFixture, type SeedFixture } from './seed-fixture.js';
 import { FaultSwitch, faultFromJson, type SandboxFaults } from './sandbox-faults.js';
+import { editorHtml, emailHtml, type QuotedMessage } from './reply-html.js';
 
 export type { SeedFixture } from './seed-fixture.js';
 export type { SandboxFault, SandboxFaultKind } from './sandbox-faults.js';
@@ -39,6 +40,39 @@ export interface NewSandboxTicket {
   createdSecondsAgo?: number;
 }
 
+/** A technician of the MSP as Atera shows one on a comment. */
+export interface SandboxTechnician {
+  contactId: number;
+  /** Needed (with the names) only for a technician the sandbox does not know yet; checked against a known one. */
+  email?: string;
+  firstName?: string;
+  lastName?: string;
+}
+
+export interface TechnicianReply {
+  /** Plain text as typed; stored as the editor's HTML (`<p>`, `<br>`, entities escaped). */
+  text: string;
+  /** An internal note, which the end user never sees. Default false (a public reply). */
+  internal?: boolean;
+  /**
+   * Who writes it. Default: the ticket's assigned technician, or else the first seeded one, never an automation
+   * identity (TicketZero's own, technician 9 in the seed).
+   */
+  technician?: SandboxTechnician;
+}
+
+export interface EndUserReply {
+  /** Plain text as the end user wrote it. */
+  text: string;
+  /** `email` (default): a reply to Atera's notification mail; `portal`: typed in the customer portal. */
+  via?: 'email' | 'portal';
+  /**
+   * E-mail only: end the body with the previous message quoted under an "On … wrote:" line, as mail clients do (the
+   * ticket's latest public technician comment, or else the ticket's description). Default false.
+   */
+  quotePrevious?: boolean;
+}
+
 export interface SandboxRequest {
   method: string;
   /** Path below /api/v3 (without query); control routes are not recorded. */
@@ -59,6 +93,14 @@ export interface AteraSandbox {
   createTicket(input: NewSandboxTicket): TicketDto;
   getTicket(id: number): TicketDto | null;
   comments(ticketId: number): CommentDto[];
+  /**
+   * A technician answers in Atera (a public reply, or an internal note with `internal: true`), stamped by Atera's
+   * clock; the ticket counts as modified. Returns the comment as GET /tickets/{id}/comments serves it.
+   * Throws AteraSandboxError (404 unknown ticket, 400 bad input).
+   */
+  addTechnicianReply(ticketId: number, reply: TechnicianReply): CommentDto;
+  /** The ticket's end user answers (by e-mail unless `via: 'portal'`); otherwise as addTechnicianReply. */
+  addEndUserReply(ticketId: number, reply: EndUserReply): CommentDto;
   requests: SandboxRequest[];
   resetRequests(): void;
   faults: SandboxFaults;
@@ -117,7 +159,9 @@ interface Contact {
   createdAt: number;
 }
 
-class HttpFailure extends Error {
+/** A request the sandbox refuses, over HTTP (its status) or from its code API (thrown). */
+export class AteraSandboxError extends Error {
+  readonly code = 'atera_sandbox_refused';
   constructor(
     readonly status: number,
     message: string,
@@ -126,12 +170,14 @@ class HttpFailure extends Error {
   }
 }
 
-/** Atera's dates carry 7 fractional digits (`2026-03-23T23:10:36.6372852Z`). */
-let tick = 0;
+/**
+ * Atera's dates carry 7 fractional digits (`2026-03-23T23:10:36.6372852Z`). The 4 digits below the millisecond are
+ * derived from the moment itself, so a stored date reads back the same every time, as it does from Atera.
+ */
 function ateraDate(ms: number | null): string | null {
   if (ms === null) return null;
-  tick = (tick + 7919) % 10_000;
-  return new Date(ms).toISOString().replace(/Z$/, `${String(tick).padStart(4, '0')}Z`);
+  const belowMs = ((ms % 10_000) * 7919 + 1237) % 10_000;
+  return new Date(ms).toISOString().replace(/Z$/, `${String(belowMs).padStart(4, '0')}Z`);
 }
 
 /**
@@ -336,12 +382,12 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
   const resolveTechnician = (id: unknown, email: unknown): number | undefined => {
     if (id !== undefined && id !== null) {
       const n = Number(id);
-      if (!technicians.has(n)) throw new HttpFailure(400, 'Technician not found');
+      if (!technicians.has(n)) throw new AteraSandboxError(400, 'Technician not found');
       return n;
     }
     if (typeof email === 'string' && email !== '') {
       const t = [...technicians.values()].find((x) => x.Email.toLowerCase() === email.toLowerCase());
-      if (!t) throw new HttpFailure(400, 'Technician not found');
+      if (!t) throw new AteraSandboxError(400, 'Technician not found');
       return t.TechnicianContactID;
     }
     return undefined;
@@ -351,12 +397,12 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
   const insertTicket = (b: Record<string, unknown>, ageSeconds = 0): TicketRow => {
     const title = typeof b.TicketTitle === 'string' ? b.TicketTitle.trim() : '';
     const description = typeof b.Description === 'string' ? b.Description : '';
-    if (!title || !description) throw new HttpFailure(400, 'TicketTitle and Description are required');
+    if (!title || !description) throw new AteraSandboxError(400, 'TicketTitle and Description are required');
     const email = typeof b.EndUserEmail === 'string' ? b.EndUserEmail.trim() : '';
     let contact =
       b.EndUserID !== undefined && b.EndUserID !== null ? contacts.get(Number(b.EndUserID)) : undefined;
     if (b.EndUserID !== undefined && b.EndUserID !== null && !contact) {
-      throw new HttpFailure(400, 'End user not found');
+      throw new AteraSandboxError(400, 'End user not found');
     }
     contact ??= contactByEmail(email);
     const domain = email.split('@')[1]?.toLowerCase();
@@ -409,7 +455,7 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
 
   const ticketOr404 = (raw: string): TicketRow => {
     const t = tickets.get(Number(raw));
-    if (!t) throw new HttpFailure(404, 'Ticket not found');
+    if (!t) throw new AteraSandboxError(404, 'Ticket not found');
     return t;
   };
 
@@ -433,18 +479,18 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
     const endUser = b.EnduserCommentDetails as Record<string, unknown> | undefined | null;
     // Atera answers a wrongly shaped comment body with 404 "Invalid input".
     if (typeof text !== 'string' || text === '' || Boolean(tech) === Boolean(endUser)) {
-      throw new HttpFailure(404, 'Invalid input');
+      throw new AteraSandboxError(404, 'Invalid input');
     }
     let endUserId: number | null = null;
     let technicianId: number | null = null;
     let internal = false;
     if (endUser) {
       const contact = contacts.get(Number(endUser.EnduserId));
-      if (!contact) throw new HttpFailure(404, 'Invalid input');
+      if (!contact) throw new AteraSandboxError(404, 'Invalid input');
       endUserId = contact.EndUserID;
     } else if (tech) {
       technicianId = resolveTechnician(tech.TechnicianId, tech.TechnicianEmail) ?? null;
-      if (technicianId === null) throw new HttpFailure(404, 'Invalid input');
+      if (technicianId === null) throw new AteraSandboxError(404, 'Invalid input');
       internal = tech.IsInternal === true;
     }
     // The comment keeps the caller's timestamp (its clock, not Atera's); the ticket's modified time is Atera's.
@@ -458,6 +504,163 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
     });
     t.modifiedAt = now();
     return nextCommentId++;
+  };
+
+  // Replies written in Atera by people (code API and control routes) --------------------------------------
+  const ticketById = (ticketId: number): TicketRow => {
+    const t = Number.isInteger(ticketId) ? tickets.get(ticketId) : undefined;
+    if (!t) throw new AteraSandboxError(404, `Ticket ${ticketId} not found`);
+    return t;
+  };
+
+  const replyText = (text: unknown): string => {
+    if (typeof text !== 'string' || text.trim() === '') {
+      throw new AteraSandboxError(400, 'text (a non-empty string) is required');
+    }
+    return text;
+  };
+
+  const defaultTechnicianFor = (t: TicketRow): number => {
+    const assigned = t.technicianId === null ? undefined : technicians.get(t.technicianId);
+    if (assigned && !assigned.automation) return assigned.TechnicianContactID;
+    const person = [...technicians.values()].find((x) => !x.automation);
+    if (!person) throw new AteraSandboxError(400, 'No technician to reply as: name one');
+    return person.TechnicianContactID;
+  };
+
+  const technicianFor = (t: TicketRow, given: SandboxTechnician | undefined): number => {
+    if (!given) return defaultTechnicianFor(t);
+    const id = given.contactId;
+    if (!Number.isInteger(id) || id <= 0) {
+      throw new AteraSandboxError(400, 'technician.contactId must be a positive integer');
+    }
+    const known = technicians.get(id);
+    if (known) {
+      const differs =
+        (given.email !== undefined && given.email.toLowerCase() !== known.Email.toLowerCase()) ||
+        (given.firstName !== undefined && given.firstName !== known.FirstName) ||
+        (given.lastName !== undefined && given.lastName !== known.LastName);
+      if (differs) {
+        throw new AteraSandboxError(
+          400,
+          `Technician ${id} is ${known.FirstName} ${known.LastName} <${known.Email}>, not the one given`,
+        );
+      }
+      return id;
+    }
+    if (!given.email || !given.firstName || given.lastName === undefined) {
+      throw new AteraSandboxError(400, `Technician ${id} is new: email, firstName and lastName are required`);
+    }
+    const email = given.email.toLowerCase();
+    if ([...technicians.values()].some((x) => x.Email.toLowerCase() === email)) {
+      throw new AteraSandboxError(400, `Another technician already has the e-mail ${given.email}`);
+    }
+    technicians.set(id, {
+      TechnicianContactID: id,
+      FirstName: given.firstName,
+      LastName: given.lastName,
+      Email: given.email,
+    });
+    return id;
+  };
+
+  /** The message an e-mail reply answers: the latest public technician comment, or else the ticket itself. */
+  const previousMessage = (t: TicketRow): QuotedMessage => {
+    const last = [...t.comments].reverse().find((c) => c.technicianId !== null && !c.internal);
+    const tech = last?.technicianId == null ? undefined : technicians.get(last.technicianId);
+    if (last && tech) {
+      return {
+        name: `${tech.FirstName} ${tech.LastName}`,
+        email: tech.Email,
+        at: last.date,
+        html: last.html,
+      };
+    }
+    const name = `${t.endUserFirstName} ${t.endUserLastName}`.trim() || (t.endUserEmail ?? '');
+    return { name, email: t.endUserEmail || null, at: t.createdAt, html: t.description };
+  };
+
+  /** Stored like an API comment; the ticket is modified now by Atera's clock, as for any comment. */
+  const appendComment = (t: TicketRow, row: Omit<CommentRow, 'date'>): CommentDto => {
+    const stored: CommentRow = { ...row, date: now() };
+    t.comments.push(stored);
+    t.modifiedAt = stored.date;
+    nextCommentId++;
+    return commentDto(stored);
+  };
+
+  const addTechnicianReply = (ticketId: number, reply: TechnicianReply): CommentDto => {
+    const t = ticketById(ticketId);
+    const text = replyText(reply.text);
+    const technicianId = technicianFor(t, reply.technician);
+    return appendComment(t, {
+      html: editorHtml(text),
+      endUserId: null,
+      technicianId,
+      internal: reply.internal === true,
+    });
+  };
+
+  const addEndUserReply = (ticketId: number, reply: EndUserReply): CommentDto => {
+    const t = ticketById(ticketId);
+    const text = replyText(reply.text);
+    const via = reply.via ?? 'email';
+    if (via !== 'email' && via !== 'portal')
+      throw new AteraSandboxError(400, 'via must be "email" or "portal"');
+    if (via === 'portal' && reply.quotePrevious) {
+      throw new AteraSandboxError(400, 'Only an e-mail reply quotes the previous message');
+    }
+    if (t.endUserId === null || !contacts.has(t.endUserId)) {
+      throw new AteraSandboxError(400, `Ticket ${ticketId} has no end user to reply as`);
+    }
+    const html =
+      via === 'portal'
+        ? editorHtml(text)
+        : emailHtml(text, reply.quotePrevious ? previousMessage(t) : undefined);
+    return appendComment(t, { html, endUserId: t.endUserId, technicianId: null, internal: false });
+  };
+
+  /** A control route's body, checked field by field so a wrong type is a 400 rather than a surprise. */
+  const technicianReplyFromJson = (body: unknown): TechnicianReply => {
+    const b = (body ?? {}) as Record<string, unknown>;
+    if (b.internal !== undefined && typeof b.internal !== 'boolean') {
+      throw new AteraSandboxError(400, 'internal must be a boolean');
+    }
+    let technician: SandboxTechnician | undefined;
+    if (b.technician !== undefined && b.technician !== null) {
+      const raw = b.technician as Record<string, unknown>;
+      const optionalString = (key: string): string | undefined => {
+        if (raw[key] === undefined) return undefined;
+        if (typeof raw[key] !== 'string')
+          throw new AteraSandboxError(400, `technician.${key} must be a string`);
+        return raw[key];
+      };
+      if (typeof raw !== 'object' || typeof raw.contactId !== 'number') {
+        throw new AteraSandboxError(400, 'technician.contactId (a number) is required');
+      }
+      technician = {
+        contactId: raw.contactId,
+        email: optionalString('email'),
+        firstName: optionalString('firstName'),
+        lastName: optionalString('lastName'),
+      };
+    }
+    return { text: replyText(b.text), internal: b.internal === true, technician };
+  };
+
+  const endUserReplyFromJson = (body: unknown): EndUserReply => {
+    const b = (body ?? {}) as Record<string, unknown>;
+    if (b.via !== undefined && b.via !== 'email' && b.via !== 'portal') {
+      throw new AteraSandboxError(400, 'via must be "email" or "portal"');
+    }
+    if (b.quotePrevious !== undefined && typeof b.quotePrevious !== 'boolean') {
+      throw new AteraSandboxError(400, 'quotePrevious must be a boolean');
+    }
+    return {
+      text: replyText(b.text),
+      via: b.via as EndUserReply['via'],
+      quotePrevious: b.quotePrevious === true,
+    };
   };
 
   // Reads ---------------------------------------------------------------------------------------------------
@@ -493,7 +696,7 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
       return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
     }
     const ms = parseUtc(raw);
-    if (Number.isNaN(ms)) throw new HttpFailure(400, 'The date is not valid');
+    if (Number.isNaN(ms)) throw new AteraSandboxError(400, 'The date is not valid');
     return ms;
   };
 
@@ -576,7 +779,7 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
       /^\/contacts\/(\d+)$/,
       (m) => {
         const c = contacts.get(Number(m[1]));
-        if (!c) throw new HttpFailure(404, 'Contact not found');
+        if (!c) throw new AteraSandboxError(404, 'Contact not found');
         return [200, contactDto(c)];
       },
     ],
@@ -586,7 +789,7 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
       /^\/customers\/(\d+)$/,
       (m) => {
         const c = customers.get(Number(m[1]));
-        if (!c) throw new HttpFailure(404, 'Customer not found');
+        if (!c) throw new AteraSandboxError(404, 'Customer not found');
         return [200, customerDto(c)];
       },
     ],
@@ -619,7 +822,10 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
       const m = apiPath.match(pattern);
       if (m && methods.split('|').includes(method)) return handle(m, url, body);
     }
-    throw new HttpFailure(404, `No HTTP resource was found that matches the request URI '${url.href}'.`);
+    throw new AteraSandboxError(
+      404,
+      `No HTTP resource was found that matches the request URI '${url.href}'.`,
+    );
   };
 
   // Control routes (/_sandbox/…) ---------------------------------------------------------------------------
@@ -661,13 +867,21 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
     }
     if (method === 'PUT' && path === '/_sandbox/clock') {
       const seconds = (body as Record<string, unknown> | undefined)?.offsetSeconds;
-      if (typeof seconds !== 'number') throw new HttpFailure(400, 'offsetSeconds (a number) is required');
+      if (typeof seconds !== 'number')
+        throw new AteraSandboxError(400, 'offsetSeconds (a number) is required');
       try {
         sandbox.setClockOffsetMs(seconds * 1000);
       } catch (error) {
-        throw new HttpFailure(400, error instanceof Error ? error.message : 'invalid offset');
+        throw new AteraSandboxError(400, error instanceof Error ? error.message : 'invalid offset');
       }
       return [200, { now: new Date(now()).toISOString(), offsetSeconds: clockOffsetMs / 1000 }];
+    }
+    const replyMatch = path.match(/^\/_sandbox\/tickets\/(\d+)\/(technician-replies|end-user-replies)$/);
+    if (method === 'POST' && replyMatch) {
+      const ticketId = Number(replyMatch[1]);
+      return replyMatch[2] === 'technician-replies'
+        ? [201, addTechnicianReply(ticketId, technicianReplyFromJson(body))]
+        : [201, addEndUserReply(ticketId, endUserReplyFromJson(body))];
     }
     const commentsMatch = path.match(/^\/_sandbox\/tickets\/(\d+)\/comments$/);
     if (method === 'GET' && commentsMatch) return [200, sandbox.comments(Number(commentsMatch[1]))];
@@ -675,7 +889,7 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
       try {
         faults.inject(faultFromJson(body));
       } catch (error) {
-        throw new HttpFailure(400, error instanceof Error ? error.message : 'invalid fault');
+        throw new AteraSandboxError(400, error instanceof Error ? error.message : 'invalid fault');
       }
       return [201, { pending: faults.pending }];
     }
@@ -699,7 +913,7 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
         },
       ];
     }
-    throw new HttpFailure(404, 'Unknown sandbox control route');
+    throw new AteraSandboxError(404, 'Unknown sandbox control route');
   };
 
   // HTTP ----------------------------------------------------------------------------------------------------
@@ -728,7 +942,7 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
     let size = 0;
     for await (const chunk of req) {
       size += (chunk as Buffer).length;
-      if (size > MAX_BODY_BYTES) throw new HttpFailure(413, 'Request entity too large');
+      if (size > MAX_BODY_BYTES) throw new AteraSandboxError(413, 'Request entity too large');
       chunks.push(chunk as Buffer);
     }
     const text = Buffer.concat(chunks).toString('utf8');
@@ -736,7 +950,7 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      throw new HttpFailure(400, 'The request body is not valid JSON');
+      throw new AteraSandboxError(400, 'The request body is not valid JSON');
     }
   };
 
@@ -751,7 +965,7 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
         const [status, payload] = control(method, fullPath, body);
         send(res, status, payload);
       } catch (error) {
-        const status = error instanceof HttpFailure ? error.status : 500;
+        const status = error instanceof AteraSandboxError ? error.status : 500;
         send(res, status, { Message: error instanceof Error ? error.message : 'error' });
       }
       return;
@@ -803,7 +1017,7 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
       }
       reply(status, payload);
     } catch (error) {
-      if (error instanceof HttpFailure) reply(error.status, { Message: error.message });
+      if (error instanceof AteraSandboxError) reply(error.status, { Message: error.message });
       else reply(500, { Message: 'An error has occurred.' });
     }
   };
@@ -836,6 +1050,8 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
       return t ? ticketDto(t) : null;
     },
     comments: (ticketId) => (tickets.get(ticketId)?.comments ?? []).map(commentDto),
+    addTechnicianReply,
+    addEndUserReply,
     requests,
     resetRequests: () => {
       requests.length = 0;

@@ -3,6 +3,9 @@
  * Starts the Atera sandbox beside the bot and prints its base URL. Create a ticket ("a new ticket arrives") with:
  *   curl -X POST <origin>/_sandbox/tickets -H 'content-type: application/json' \
  *        -d '{"title":"VPN down","description":"…","endUserEmail":"megan.bowen@contoso.example"}'
+ * A technician's reply (or, with `"internal": true`, a note) and the end user's e-mail reply on a ticket:
+ *   curl -X POST <origin>/_sandbox/tickets/1003/technician-replies -H 'content-type: application/json' -d '{"text":"…"}'
+ *   curl -X POST <origin>/_sandbox/tickets/1003/end-user-replies -H 'content-type: application/json' -d '{"text":"…"}'
  * `--clock-offset-seconds` runs Atera's clock that far from this host's (positive: ahead; write a negative value as
  * `--clock-offset-seconds=-300`); `PUT <origin>/_sandbox/clock {"offsetSeconds": S}` moves it while running.
  */
@@ -47,6 +50,9 @@ console.log(`Atera sandbox listening: ATERA_BASE_URL=${sandbox.baseUrl}`);
 console.log(`New ticket: curl -X POST ${origin}/_sandbox/tickets -H 'content-type: application/json' \\`);
 console.log(
   `  -d '{"title":"Printer offline","description":"It says offline","endUserEmail":"megan.bowen@contoso.example"}'`,
+);
+console.log(
+  `Replies: POST ${origin}/_sandbox/tickets/<id>/technician-replies {"text","internal"?} · /end-user-replies {"text","quotePrevious"?}`,
 );
 console.log(`State: ${origin}/_sandbox/state   Requests: ${origin}/_sandbox/requests`);
 console.log(

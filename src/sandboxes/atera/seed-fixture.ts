@@ -29,6 +29,8 @@ export interface SeedTechnician {
   FirstName: string;
   LastName: string;
   Email: string;
+  /** An API identity (TicketZero's own), not a person: never the sandbox's default author of a technician reply. */
+  automation?: boolean;
 }
 
 export interface SeedAgent {
@@ -193,7 +195,13 @@ export const defaultSeedFixture: SeedFixture = {
     { TechnicianContactID: 7, FirstName: 'Dana', LastName: 'Tech', Email: 'dana.tech@msp.example' },
     { TechnicianContactID: 8, FirstName: 'Sam', LastName: 'Support', Email: 'sam.support@msp.example' },
     // The identity TicketZero writes its comments as in local runs (ATERA_TECHNICIAN_ID=9).
-    { TechnicianContactID: 9, FirstName: 'TicketZero', LastName: 'Bot', Email: 'ticketzero@msp.example' },
+    {
+      TechnicianContactID: 9,
+      FirstName: 'TicketZero',
+      LastName: 'Bot',
+      Email: 'ticketzero@msp.example',
+      automation: true,
+    },
   ],
   agents: [
     {
