@@ -101,6 +101,11 @@ export interface BenchReport {
   atera_calls_per_turn: number | null;
   ticket_to_first_message_ms: number | null;
   ticket_to_first_message_webhook_ms: number | null;
+  /** A technician's reply written in Atera → the message in the user's chat (poll every 1 s / webhook nudge). */
+  atera_comment_to_chat_ms: number | null;
+  atera_comment_to_chat_webhook_ms: number | null;
+  /** Atera calls a minute with 100 live conversations and nobody writing (counted over a few seconds). */
+  atera_calls_per_minute_idle_live: number | null;
   details: Record<string, unknown>;
 }
 
@@ -184,6 +189,21 @@ export function reportTable(report: BenchReport): string {
       measure: 'ticket → first message (poll every 1 s)',
       value: v(report.ticket_to_first_message_ms, ' ms'),
       target: '',
+    },
+    {
+      measure: 'Atera comment → chat (poll every 1 s)',
+      value: v(report.atera_comment_to_chat_ms, ' ms'),
+      target: '≤ 1 poll',
+    },
+    {
+      measure: 'Atera comment → chat (webhook)',
+      value: v(report.atera_comment_to_chat_webhook_ms, ' ms'),
+      target: '',
+    },
+    {
+      measure: 'Atera calls/min, 100 live conversations, idle',
+      value: v(report.atera_calls_per_minute_idle_live),
+      target: '≤ 600',
     },
     {
       measure: 'ticket → first message (webhook)',

@@ -534,6 +534,45 @@ async function waitFor(check: () => boolean, timeoutMs: number): Promise<boolean
   return true;
 }
 
+/**
+ * From a technician's reply written on the ticket in Atera to that reply in the user's chat (through the poll, or
+ * at once after a webhook nudge when `webhookUrl`).
+ */
+async function ateraCommentToChat(
+  stack: LocalStack,
+  connector: BenchConnector,
+  ticketId: number,
+  webhookUrl?: string,
+): Promise<number> {
+  const text = `I reset your mailbox on the server (${ticketId}), please try again.`;
+  let arrivedAt: number | null = null;
+  connector.onActivity = (a) => {
+    if (arrivedAt === null && a.type === 'message' && (a.text ?? '').includes(text)) arrivedAt = a.at;
+  };
+  const t0 = performance.now();
+  stack.atera.addTechnicianReply(ticketId, { text });
+  if (webhookUrl) {
+    await fetch(webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ TicketID: ticketId }),
+    });
+  }
+  const arrived = await waitFor(() => arrivedAt !== null, 15_000);
+  connector.onActivity = null;
+  return arrived && arrivedAt !== null ? round((arrivedAt as number) - t0) : Number.NaN;
+}
+
+/** Atera calls a minute while nobody writes, counted over `seconds`. */
+async function ateraCallsPerMinute(stack: LocalStack, seconds: number): Promise<number> {
+  stack.atera.resetRequests();
+  await sleep(seconds * 1000);
+  return round((stack.atera.requests.length * 60) / seconds);
+}
+
+/** The tickets `ticketToFirstMessage` created, in order (their conversations then stay live). */
+const firstMessageTickets: number[] = [];
+
 /** From a ticket appearing in Atera (poll, or webhook when `webhookUrl`) to the first message at the connector. */
 async function ticketToFirstMessage(
   stack: LocalStack,
@@ -554,6 +593,7 @@ async function ticketToFirstMessage(
     endUserFirstName: user.first,
     endUserLastName: user.last,
   });
+  firstMessageTickets.push(ticket.TicketID);
   if (webhookUrl) {
     await fetch(webhookUrl, {
       method: 'POST',
@@ -687,6 +727,21 @@ export async function runBench(options: {
     await sleep(plan.quick ? 800 : 1500); // the intakes' comments reach Atera
     const idlePoll = await ateraCallsPerIdlePoll(stack, plan.quick ? 2.5 : 6.5);
     log(`Atera calls per idle poll: ${idlePoll}`);
+    // Two-way: a technician's reply in Atera reaches each user's chat (Megan's through the poll, Lukas's by webhook).
+    // Lukas's ticket (Megan's conversation is the template of the live ones below and must stay untouched).
+    const lukasTicket = firstMessageTickets[1];
+    const commentPollMs =
+      lukasTicket === undefined ? Number.NaN : await ateraCommentToChat(stack, connector, lukasTicket);
+    const commentWebhookMs =
+      lukasTicket === undefined
+        ? Number.NaN
+        : await ateraCommentToChat(
+            stack,
+            connector,
+            lukasTicket,
+            `${bot.url}/api/atera/webhook?secret=${WEBHOOK_SECRET}`,
+          );
+    log(`Atera comment → chat: poll ${commentPollMs} ms, webhook ${commentWebhookMs} ms`);
     const rssIdle = rssMb(bot.pid);
     await bot.stop();
     bot = null;
@@ -697,6 +752,10 @@ export async function runBench(options: {
     log('100 live conversations seeded');
     bot = await startTicketZero(env, logFile, false);
     await sleep(plan.quick ? 1500 : 2500); // the first poll after a restart reads the tickets created while it was stopped
+    const idleCallsPerMinute = await ateraCallsPerMinute(stack, plan.quick ? 3 : 10);
+    log(
+      `Atera calls per minute, ${live100.length + 2} live conversations, nobody writing: ${idleCallsPerMinute}`,
+    );
     const target: LoadTarget = {
       endpoint: `${bot.url}/api/messages`,
       authorization: connector.channelAuthorization(),
@@ -846,6 +905,9 @@ export async function runBench(options: {
       atera_calls_per_turn: finiteOrNull(ateraPerTurn),
       ticket_to_first_message_ms: finiteOrNull(pollMs),
       ticket_to_first_message_webhook_ms: finiteOrNull(webhookMs),
+      atera_comment_to_chat_ms: finiteOrNull(commentPollMs),
+      atera_comment_to_chat_webhook_ms: finiteOrNull(commentWebhookMs),
+      atera_calls_per_minute_idle_live: finiteOrNull(idleCallsPerMinute),
       details,
     };
   } catch (error) {

@@ -118,15 +118,13 @@ export class InMemoryTicketDesk implements TicketDesk {
 
   async listComments(ticketId: number): Promise<TicketComment[]> {
     this.listCommentCalls += 1;
-    const own = (this.comments.get(ticketId) ?? []).map(
-      (c): TicketComment => ({
-        text: `${c.text}\n[${c.marker}]`,
-        date: c.timestampUtc,
-        author: c.author === 'end_user' ? 'end_user' : 'technician',
-        authorEmail: null,
-        internal: c.visibility === 'internal',
-      }),
-    );
+    const own = (this.comments.get(ticketId) ?? []).map((c): TicketComment => ({
+      text: `${c.text}\n[${c.marker}]`,
+      date: c.timestampUtc,
+      author: c.author === 'end_user' ? 'end_user' : 'technician',
+      authorEmail: null,
+      internal: c.visibility === 'internal',
+    }));
     return [...own, ...(this.written.get(ticketId) ?? [])];
   }
   async addComment(ticketId: number, comment: NewComment): Promise<void> {

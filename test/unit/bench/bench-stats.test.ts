@@ -35,6 +35,9 @@ const report: BenchReport = {
   atera_calls_per_turn: 2,
   ticket_to_first_message_ms: 520,
   ticket_to_first_message_webhook_ms: 40,
+  atera_comment_to_chat_ms: 500,
+  atera_comment_to_chat_webhook_ms: 12,
+  atera_calls_per_minute_idle_live: 60,
   details: {},
 };
 
