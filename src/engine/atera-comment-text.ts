@@ -31,3 +31,11 @@ export function technicianTurnComment(turn: Turn): string {
 export function note(text: string): string {
   return clip(`TicketZero: ${text}`);
 }
+
+/**
+ * True for a comment TicketZero wrote: it carries the delivery marker the Atera adapter appends
+ * (`[TicketZero ref tz-…]`; the in-memory desk shows it as `[tz-…]`).
+ */
+export function isTicketZeroComment(text: string): boolean {
+  return /\[(?:TicketZero ref )?tz-[\w-]+\]/.test(text);
+}

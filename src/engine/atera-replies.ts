@@ -14,12 +14,11 @@
 import type { ConversationRecord, Turn } from '../ports/conversation-store.js';
 import type { TicketComment } from '../ports/ticket-desk.js';
 import { asTicketZeroError } from '../errors.js';
+import { isTicketZeroComment } from './atera-comment-text.js';
 import type { EngineContext } from './engine-context.js';
 import type { EngineParts } from './engine-parts.js';
 import { chatEntry, withChatMessages } from './user-chat-outbox.js';
 
-/** TicketZero's delivery marker, as the Atera adapter writes it (and the in-memory desk shows it). */
-const OWN_MARKER = /\[(?:TicketZero ref )?tz-[\w-]+\]/;
 /** Where a quoted earlier message starts in an e-mail reply. */
 const QUOTED_REPLY =
   /^(?:On .{0,200} wrote:|Am .{0,200} schrieb .{0,100}:|Le .{0,200} a écrit\s?:|El .{0,200} escribió:|-{2,}\s*Original Message\s*-{2,}|From: .+)$/im;
@@ -76,7 +75,7 @@ export class AteraReplies {
     }
     const after = Date.parse(record.relayCommentsAfter ?? record.ticket.createdAt);
     const fresh = comments
-      .filter((c) => Date.parse(c.date) > after && !OWN_MARKER.test(c.text))
+      .filter((c) => Date.parse(c.date) > after && !isTicketZeroComment(c.text))
       .sort((a, b) => Date.parse(a.date) - Date.parse(b.date));
     for (const comment of fresh) {
       const key = commentKey(comment);

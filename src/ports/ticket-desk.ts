@@ -25,6 +25,8 @@ export interface Ticket {
    * when a comment's own time is earlier than `modifiedAt` (comments carry the writer's clock).
    */
   commentedAt?: string | null;
+  /** The last comments by the end user and by a technician as Atera shows them on the ticket (plain text). */
+  lastComments?: { endUser: string | null; technician: string | null };
   customer: { id: number | null; name: string };
   endUser: {
     id: number | null;

@@ -55,6 +55,10 @@ export function toTicket(dto: AteraTicketDto): Ticket {
     type: dto.TicketType === null || dto.TicketType === undefined ? null : String(dto.TicketType),
     createdAt,
     modifiedAt: modifiedCandidates.sort().at(-1) ?? null,
+    lastComments: {
+      endUser: dto.LastEndUserComment ? htmlToText(dto.LastEndUserComment) : null,
+      technician: dto.LastTechnicianComment ? htmlToText(dto.LastTechnicianComment) : null,
+    },
     commentedAt:
       [toIsoUtc(dto.LastEndUserCommentTimestamp), toIsoUtc(dto.LastTechnicianCommentTimestamp)]
         .join(' ')

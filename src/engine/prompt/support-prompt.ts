@@ -3,6 +3,7 @@
  * context, reply format) and the conversation so far, fitted to a token budget so even a 4k-context local model
  * gets the whole request. Older rounds are shortened into a summary before the latest ones are touched.
  */
+import { isTicketZeroComment } from '../atera-comment-text.js';
 import type { ChatMessage } from '../../ports/model.js';
 import type { Device, Ticket } from '../../ports/ticket-desk.js';
 import type { EndUserProfile } from '../../ports/user-directory.js';
@@ -121,6 +122,16 @@ function ticketContext(ticket: Ticket, detail: Detail): string {
   ];
   if (detail.descriptionChars > 0 && ticket.description.trim()) {
     lines.push(`Description: ${clipChars(ticket.description.trim(), detail.descriptionChars)}`);
+  }
+  // What was written on the ticket in Atera by people (TicketZero's own comments carry its marker and are left out).
+  const written = [
+    ['Latest comment by the user on the ticket', ticket.lastComments?.endUser],
+    ['Latest comment by a technician on the ticket', ticket.lastComments?.technician],
+  ] as const;
+  for (const [label, text] of written) {
+    if (detail.descriptionChars > 0 && text?.trim() && !isTicketZeroComment(text)) {
+      lines.push(`${label}: ${clipChars(text.trim(), Math.ceil(detail.descriptionChars / 3))}`);
+    }
   }
   return `The ticket (data):\n${wrapAsData('ticket', lines.join('\n'))}`;
 }

@@ -56,6 +56,20 @@ describe('the support prompt', () => {
     expect(text.trim().split('\n').at(-1)).toMatch(/^Example of a last line: \[\[ticketzero:/);
   });
 
+  it('gives what people wrote on the ticket in Atera before as context, never TicketZero’s own comments', () => {
+    const ticket = vpnTicket({
+      lastComments: {
+        endUser: 'It also fails from home since the update.',
+        technician: 'TicketZero (AI assistant) — round 1:\nTry again.\n[TicketZero ref tz-1-2]',
+      },
+    });
+    const text = buildSupportPrompt(input({ ticket }))[0]!.content;
+    expect(text).toContain(
+      'Latest comment by the user on the ticket: It also fails from home since the update.',
+    );
+    expect(text).not.toContain('Latest comment by a technician');
+  });
+
   it('gives the ticket, the user’s profile and devices as context', () => {
     const text = buildSupportPrompt(input())[0]!.content;
     expect(text).toContain('Ticket #4711: VPN does not connect');
