@@ -206,6 +206,38 @@ describe.skipIf(!databaseUrl)('several TicketZero instances on one PostgreSQL da
     90_000,
   );
 
+  it('relay each comment written in Atera to the chat once, though both instances poll and see it', async () => {
+    const { stack, proxy, env, store } = await environment();
+    for (const instance of ['a', 'b']) {
+      const bot = await spawnBot({ env: { ...env, INSTANCE_ID: instance, LOG_LEVEL: 'warn' } });
+      cleanups.push(() => bot.kill());
+      proxy.upstreams.push(bot.url);
+    }
+    const megan = TEAMS_USERS.megan;
+    const ticketId = ticketFor(stack, megan.email, 'Megan', 'Bowen', 'Outlook calendar does not update');
+    const opened = await until('the first answer', async () => {
+      const record = await store.getConversation(ticketId);
+      return record?.turns.some((t) => t.role === 'assistant') && record;
+    });
+    const conversationId = opened.chatConversationId!;
+    stack.atera.addEndUserReply(ticketId, { text: 'It fails on the web version too.' });
+    stack.atera.addTechnicianReply(ticketId, { text: 'I cleared your calendar cache on the server.' });
+    await until('both comments in the chat', async () => {
+      const texts = stack.connector!.conversation(conversationId)!.messages.map((m) => m.text ?? '');
+      return texts.some((t) => t.includes('cleared your calendar cache'));
+    });
+    // Several more polls by both instances.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const texts = stack.connector!.conversation(conversationId)!.messages.map((m) => m.text ?? '');
+    expect(texts.filter((t) => t === 'You wrote by e-mail: It fails on the web version too.')).toHaveLength(
+      1,
+    );
+    expect(texts.filter((t) => t.includes('cleared your calendar cache'))).toHaveLength(1);
+    const record = (await store.getConversation(ticketId))!;
+    expect(record.turns.filter((t) => t.inboundId?.startsWith('atera:'))).toHaveLength(2);
+    expect(record.state).toBe('paused');
+  }, 90_000);
+
   it('finishes a conversation on another instance when the one that took the ticket is killed', async () => {
     const { stack, proxy, env, store } = await environment();
     const bots = new Map<string, BotProcess>();
