@@ -160,10 +160,12 @@ export class ConversationOutcomes implements OutcomesPart {
     const moved =
       ticket.modifiedAt !== record.ticket.modifiedAt ||
       (ticket.commentedAt ?? null) !== (record.ticket.commentedAt ?? null);
+    const relays = relaysAteraComments(record, this.ctx.clock());
     // What technicians and the user wrote on the ticket comes first (a technician's last word before closing it).
-    if (moved && relaysAteraComments(record, this.ctx.clock())) await this.parts.ateraReplies.relay(record);
+    if (moved && relays) await this.parts.ateraReplies.relay(record);
     if (!isLive(record.state)) {
-      if (moved) await this.keepSnapshot(ticket);
+      // A handed-over ticket keeps its snapshot, so its comments are read again only when they change.
+      if (moved && relays) await this.keepSnapshot(ticket);
       return;
     }
     const status = String(ticket.status).toLowerCase();
