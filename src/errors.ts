@@ -23,6 +23,34 @@ export class ConfigError extends TicketZeroError {
   }
 }
 
+/** The port TicketZero was told to listen on is taken by another program. */
+export class PortInUseError extends TicketZeroError {
+  readonly code = 'port_in_use';
+
+  constructor(
+    readonly port: number,
+    readonly host: string,
+    options?: ErrorOptions,
+  ) {
+    super(`Port ${port} on ${host} is in use by another program`, options);
+  }
+}
+
+/**
+ * The user's 1:1 chat no longer exists where TicketZero knew it (Teams answers 404 "Conversation not found": the chat
+ * or the app was removed, or the client forgot it); opening the chat anew gives one that does.
+ */
+export class ChatGoneError extends TicketZeroError {
+  readonly code = 'chat_gone';
+
+  constructor(
+    readonly conversationId: string,
+    options?: ErrorOptions,
+  ) {
+    super(`the chat ${conversationId} no longer exists`, options);
+  }
+}
+
 /** A record the caller expected does not exist (ticket, conversation, user…). */
 export class NotFoundError extends TicketZeroError {
   readonly code = 'not_found';

@@ -7,7 +7,7 @@ import type { OutgoingMessage } from '../ports/chat.js';
 import type { ConversationRecord, ConversationState, Mutation } from '../ports/conversation-store.js';
 import type { Log } from '../ports/log.js';
 import type { NewComment } from '../ports/ticket-desk.js';
-import { asTicketZeroError } from '../errors.js';
+import { asTicketZeroError, ChatGoneError } from '../errors.js';
 import type { EngineDeps, EngineSettings } from './conversation-engine.js';
 import { KeyedMutex } from './keyed-mutex.js';
 
@@ -96,11 +96,49 @@ export class EngineContext {
     return `tz-${ticketId}-${seq}`;
   }
 
+  /**
+   * Sends to the user's 1:1 chat `conversationId`. When Teams says that chat no longer exists, opens the user's chat
+   * anew, once, sends there, and records the new chat on the ticket when it had the old one. Returns the chat the
+   * message went to. Other failures are thrown.
+   */
+  async sendToUser(
+    record: ConversationRecord,
+    conversationId: string,
+    message: OutgoingMessage,
+  ): Promise<string> {
+    try {
+      await this.deps.chat.send(conversationId, message);
+      return conversationId;
+    } catch (error) {
+      if (!(error instanceof ChatGoneError) || !record.user) throw error;
+      const { user } = record;
+      const reopened = (
+        await this.deps.chat.openChat(
+          { tenant: user.tenant, userId: user.id, displayName: user.displayName },
+          { replacing: conversationId },
+        )
+      ).conversationId;
+      this.logFor(record).info(
+        { goneConversationId: conversationId },
+        'the user’s chat was gone; opened it anew',
+      );
+      await this.deps.chat.send(reopened, message);
+      if (record.chatConversationId === conversationId && reopened !== conversationId) {
+        await this.write(record.ticketId, (c) =>
+          c?.chatConversationId === conversationId
+            ? { conversation: { ...c, chatConversationId: reopened }, result: undefined }
+            : { result: undefined },
+        );
+      }
+      return reopened;
+    }
+  }
+
   /** Sends to the conversation's 1:1 chat (if it has one); a failure is logged, not thrown. */
   async sendSafely(record: ConversationRecord, message: OutgoingMessage): Promise<void> {
     if (!record.chatConversationId) return;
     try {
-      await this.deps.chat.send(record.chatConversationId, message);
+      await this.sendToUser(record, record.chatConversationId, message);
     } catch (error) {
       this.logFor(record).warn({ err: asTicketZeroError(error) }, 'message to the user failed');
     }

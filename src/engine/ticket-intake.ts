@@ -162,13 +162,13 @@ export class TicketIntake implements IntakePart {
     const { deps, settings } = this.ctx;
     const user = record.user;
     if (!user) return;
-    const conversationId =
+    const chatId =
       record.chatConversationId ??
       (await deps.chat.openChat({ tenant: user.tenant, userId: user.id, displayName: user.displayName }))
         .conversationId;
     if (record.state === 'queued') {
       // The ticket card is the first message; only once it reached the user do the conversation and its clock start.
-      await deps.chat.send(conversationId, {
+      const conversationId = await this.ctx.sendToUser(record, chatId, {
         kind: 'card',
         card: {
           kind: 'ticket_intro',

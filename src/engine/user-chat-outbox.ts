@@ -121,7 +121,7 @@ export class UserChatOutbox {
           : null;
         if (message && record.chatConversationId) {
           try {
-            await deps.chat.send(record.chatConversationId, message);
+            await this.ctx.sendToUser(record, record.chatConversationId, message);
           } catch (error) {
             this.ctx
               .logFor(record)

@@ -64,8 +64,12 @@ export interface ChatTarget {
 }
 
 export interface ChatChannel {
-  /** Installs the app for the user when needed and opens (or reuses) the 1:1 chat. */
-  openChat(target: ChatTarget): Promise<{ conversationId: string }>;
+  /**
+   * Installs the app for the user when needed and opens (or reuses) the 1:1 chat; `replacing`: a chat that turned out
+   * gone (ChatGoneError), which is not reused.
+   */
+  openChat(target: ChatTarget, options?: { replacing?: string }): Promise<{ conversationId: string }>;
+  /** @throws ChatGoneError when the chat no longer exists. */
   send(conversationId: string, message: OutgoingMessage): Promise<void>;
   sendTyping(conversationId: string): Promise<void>;
 }

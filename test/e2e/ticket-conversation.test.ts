@@ -254,3 +254,38 @@ describe('two tickets for one user', () => {
     });
   });
 });
+
+describe('a 1:1 chat Teams no longer knows', () => {
+  it('does not hold the user’s next ticket: TicketZero opens the chat anew and the card and first answer arrive there', async () => {
+    running = await startTicketZero();
+    const first = newTicket(running);
+    const oldChat = await chatWith(running, megan.aadObjectId);
+    await botTexts(running, oldChat, 1);
+    await running.connector.userSays(megan, 'please get me a technician', { conversationId: oldChat });
+    await eventually(async () =>
+      expect((await running!.app.store.getConversation(first.TicketID))?.state).toBe('escalated'),
+    );
+
+    // The user deleted the chat (or removed the app): Teams answers 404 Conversation not found from now on.
+    running.connector.forgetConversation(oldChat);
+    const second = newTicket(running, { title: 'Printer on floor 2 jams' });
+    const newChat = await eventually(() => {
+      const id = running!.connector.activities.find(
+        (a) =>
+          a.conversationId !== oldChat &&
+          running!.connector.conversation(a.conversationId)?.kind === 'personal' &&
+          JSON.stringify(a.attachments ?? []).includes(`#${second.TicketID}`),
+      )?.conversationId;
+      expect(id).toBeDefined();
+      return id!;
+    });
+    const texts = await botTexts(running, newChat, 1);
+    expect(texts[0]).toMatch(/\w+/);
+    await eventually(async () =>
+      expect(await running!.app.store.getConversation(second.TicketID)).toMatchObject({
+        state: 'active',
+        chatConversationId: newChat,
+      }),
+    );
+  });
+});

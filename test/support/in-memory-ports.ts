@@ -31,7 +31,7 @@ import type {
   UserDirectory,
   UserLookup,
 } from '../../src/ports/user-directory.js';
-import { NotFoundError } from '../../src/errors.js';
+import { ChatGoneError, NotFoundError } from '../../src/errors.js';
 import { formatControlBlock } from '../../src/engine/prompt/control-block.js';
 
 export class ManualClock implements Clock {
@@ -194,18 +194,31 @@ export class InMemoryChat implements ChatChannel {
   typing = 0;
   openFailures = 0;
 
-  async openChat(target: ChatTarget): Promise<{ conversationId: string }> {
+  /** Chats Teams no longer knows: a send there fails with ChatGoneError, as the connector's 404 does. */
+  readonly gone = new Set<string>();
+  /** Each user's current 1:1 chat, once it had to be opened anew. */
+  private readonly reopened = new Map<string, string>();
+
+  async openChat(
+    target: ChatTarget,
+    options: { replacing?: string } = {},
+  ): Promise<{ conversationId: string }> {
     if (this.openFailures > 0) {
       this.openFailures -= 1;
       throw new NotFoundError('simulated connector failure');
     }
     this.opened.push(target);
-    return { conversationId: `a:chat-${target.userId}` };
+    const current = this.reopened.get(target.userId) ?? `a:chat-${target.userId}`;
+    if (options.replacing !== current) return { conversationId: current };
+    const fresh = `a:chat-${target.userId}-${this.opened.length}`;
+    this.reopened.set(target.userId, fresh);
+    return { conversationId: fresh };
   }
   /** The next this many sends fail, as when Teams is unreachable (or the process dies while sending). */
   sendFailures = 0;
 
   async send(conversationId: string, message: OutgoingMessage): Promise<void> {
+    if (this.gone.has(conversationId)) throw new ChatGoneError(conversationId);
     if (this.sendFailures > 0) {
       this.sendFailures -= 1;
       throw new NotFoundError('simulated connector failure');

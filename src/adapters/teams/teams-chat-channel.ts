@@ -4,7 +4,7 @@
  * creates the 1:1 conversation; messages are then sent proactively with the stored reference.
  */
 import { TurnContext, type CloudAdapter, type ConversationReference } from 'botbuilder';
-import { NotFoundError } from '../../errors.js';
+import { ChatGoneError, NotFoundError } from '../../errors.js';
 import type { ChatChannel, ChatTarget, OutgoingMessage } from '../../ports/chat.js';
 import type { Log } from '../../ports/log.js';
 import type { TenantRef } from '../../ports/user-directory.js';
@@ -53,11 +53,18 @@ export function createTeamsChatChannel(deps: TeamsChatChannelDeps): ChatChannel 
     const reference = chat.reference;
     // The conversation's own registration: a customer tenant's single-tenant bot cannot write in another tenant.
     const appId = chat.appId ?? appIdFor(chat.tenantId);
-    await call('sendToConversation', () =>
-      adapter.continueConversationAsync(appId ?? '', reference, async (context) => {
-        await sendAsNewMessages(context).sendActivity(activity);
-      }),
-    );
+    try {
+      await call('sendToConversation', () =>
+        adapter.continueConversationAsync(appId ?? '', reference, async (context) => {
+          await sendAsNewMessages(context).sendActivity(activity);
+        }),
+      );
+    } catch (error) {
+      if (error instanceof TeamsConnectorError && error.status === 404) {
+        throw new ChatGoneError(conversationId, { cause: error });
+      }
+      throw error;
+    }
   }
 
   async function send(conversationId: string, message: OutgoingMessage): Promise<void> {
@@ -88,10 +95,10 @@ export function createTeamsChatChannel(deps: TeamsChatChannelDeps): ChatChannel 
   }
 
   return {
-    async openChat(target: ChatTarget) {
+    async openChat(target: ChatTarget, options: { replacing?: string } = {}) {
       const stored = await kv.chatForUser(target.userId);
       const storedId = stored?.reference.conversation?.id;
-      if (stored && storedId) return { conversationId: storedId };
+      if (stored && storedId && storedId !== options.replacing) return { conversationId: storedId };
 
       const chatLog = log.child({ tenantId: target.tenant.tenantId, userId: target.userId });
       const install = await deps.appInstaller.ensureInstalled(target.tenant, target.userId);

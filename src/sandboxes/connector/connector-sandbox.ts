@@ -168,6 +168,11 @@ export interface ConnectorSandbox {
   readonly signingKeyId: string;
 
   conversation(id: string): ConversationView | undefined;
+  /**
+   * Teams no longer knows this conversation (the user deleted the chat or removed the app): sends to it answer 404
+   * ConversationNotFound from now on; creating the user's 1:1 conversation again makes a new one.
+   */
+  forgetConversation(id: string): void;
   /** Resolves with the first recorded activity (already recorded or future) that satisfies the predicate. */
   waitFor(predicate: (a: RecordedActivity) => boolean, timeoutMs?: number): Promise<RecordedActivity>;
   /**
@@ -1211,6 +1216,13 @@ export async function startConnectorSandbox(
     },
 
     signChannelToken,
+
+    forgetConversation(id) {
+      conversations.delete(id);
+      for (const [userId, conversationId] of personalByUser) {
+        if (conversationId === id) personalByUser.delete(userId);
+      }
+    },
 
     conversation(id) {
       const conversation = conversations.get(id);

@@ -296,6 +296,38 @@ describe('several tickets for one user', () => {
   });
 });
 
+describe('a chat Teams no longer knows (404 Conversation not found)', () => {
+  it('is opened anew for the next message, which reaches the user there, and the ticket follows the new chat', async () => {
+    const h = createHarness();
+    h.model.push(continueAnswer('First step: restart Outlook.'));
+    await h.engine.startTicket(makeTicket({ id: 70 }));
+    h.chat.gone.add('a:chat-aad-megan');
+
+    h.model.push(continueAnswer('Then check the yellow banner.'));
+    await h.say('restarted, still no mail');
+
+    const record = await h.store.getConversation(70);
+    expect(record?.chatConversationId).not.toBe('a:chat-aad-megan');
+    expect(h.chat.texts(record!.chatConversationId!)).toEqual(['Then check the yellow banner.']);
+    expect(record?.chatOutbox ?? []).toEqual([]);
+  });
+
+  it('does not hold a new ticket of the same user: its card opens the chat anew', async () => {
+    const h = createHarness();
+    await h.engine.startTicket(makeTicket({ id: 71 }));
+    await h.engine.onTicketChanged?.(makeTicket({ id: 71, status: 'Closed' }));
+    h.chat.gone.add('a:chat-aad-megan');
+
+    h.model.push(continueAnswer('Which printer is it?'));
+    expect(await h.engine.startTicket(makeTicket({ id: 72, title: 'Printer jammed' }))).toBe('started');
+    const record = await h.store.getConversation(72);
+    expect(record).toMatchObject({ state: 'active' });
+    expect(record?.chatConversationId).not.toBe('a:chat-aad-megan');
+    expect(h.chat.cards('ticket_intro')).toHaveLength(2);
+    expect(h.chat.texts(record!.chatConversationId!)).toEqual(['Which printer is it?']);
+  });
+});
+
 describe('Atera changes during a conversation', () => {
   it('end the AI conversation when the ticket is closed in Atera', async () => {
     const h = createHarness();
