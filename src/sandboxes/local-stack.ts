@@ -176,29 +176,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
   }
 
-  const caFile = join(options.dataDir, 'graph-sandbox-ca.pem');
-  writeFileSync(caFile, graph.caCertificatePem);
-  const tenantKey = options.playground ? 'playground' : 'contoso';
-  const creds = graph.credentials(tenantKey);
-
   const env: Record<string, string> = {
-    ATERA_BASE_URL: atera.baseUrl,
-    ATERA_API_KEY: SANDBOX_ATERA_KEY,
-    ATERA_TECHNICIAN_ID: '9',
-    ATERA_TECHNICIAN_EMAIL: 'ticketzero@msp.example',
-    ATERA_POLL_SECONDS: '1',
-    GRAPH_BASE_URL: graph.baseUrl,
-    GRAPH_AUTHORITY_HOST: graph.authorityHost,
-    GRAPH_AUTHORITY_METADATA: graph.authorityMetadata(),
-    GRAPH_CA_FILE: caFile,
-    GRAPH_TENANT_ID: creds.tenantId,
-    GRAPH_CLIENT_ID: creds.clientId,
-    GRAPH_CLIENT_SECRET: creds.clientSecret,
-    LOCAL_AI_BASE_URL: model.baseUrl,
-    LOCAL_AI_MODEL: 'ticketzero-sandbox',
-    AI_PROVIDER_ORDER: 'local',
-    AI_BREAKER_COOLDOWN_MS: '2000',
-    TEAMS_APP_ID: SANDBOX_TEAMS_APP_ID,
+    ...ateraSandboxEnv(atera),
+    ...graphSandboxEnv(graph, options.dataDir, options.playground ? 'playground' : 'contoso'),
+    ...modelSandboxEnv(model),
     DATA_DIR: options.dataDir,
     HOST: host,
   };
@@ -270,6 +251,51 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     async close() {
       await Promise.allSettled([atera.close(), graph.close(), model.close(), connector?.close()]);
     },
+  };
+}
+
+/** Settings that point TicketZero at the Atera sandbox (as technician 9, the automation account). */
+export function ateraSandboxEnv(atera: AteraSandbox): Record<string, string> {
+  return {
+    ATERA_BASE_URL: atera.baseUrl,
+    ATERA_API_KEY: atera.apiKey,
+    ATERA_TECHNICIAN_ID: '9',
+    ATERA_TECHNICIAN_EMAIL: 'ticketzero@msp.example',
+    ATERA_POLL_SECONDS: '1',
+  };
+}
+
+/**
+ * Settings that point TicketZero at the Graph sandbox as one of its tenants (`playground`: the Agents Playground's
+ * user's; `contoso`); writes the sandbox's CA certificate into `dataDir`.
+ */
+export function graphSandboxEnv(
+  graph: GraphSandbox,
+  dataDir: string,
+  tenantKey: 'playground' | 'contoso',
+): Record<string, string> {
+  const caFile = join(dataDir, 'graph-sandbox-ca.pem');
+  writeFileSync(caFile, graph.caCertificatePem);
+  const creds = graph.credentials(tenantKey);
+  return {
+    GRAPH_BASE_URL: graph.baseUrl,
+    GRAPH_AUTHORITY_HOST: graph.authorityHost,
+    GRAPH_AUTHORITY_METADATA: graph.authorityMetadata(),
+    GRAPH_CA_FILE: caFile,
+    GRAPH_TENANT_ID: creds.tenantId,
+    GRAPH_CLIENT_ID: creds.clientId,
+    GRAPH_CLIENT_SECRET: creds.clientSecret,
+    TEAMS_APP_ID: SANDBOX_TEAMS_APP_ID,
+  };
+}
+
+/** Settings that make the model sandbox TicketZero's only AI provider. */
+export function modelSandboxEnv(model: ModelSandbox): Record<string, string> {
+  return {
+    LOCAL_AI_BASE_URL: model.baseUrl,
+    LOCAL_AI_MODEL: 'ticketzero-sandbox',
+    AI_PROVIDER_ORDER: 'local',
+    AI_BREAKER_COOLDOWN_MS: '2000',
   };
 }
 

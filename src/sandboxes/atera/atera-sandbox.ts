@@ -3,6 +3,7 @@
  * ActionID answers, the quirks listed in shared/reference/atera-api.md), with its data in memory.
  * Tests and local runs point the real Atera client at it; nothing here is used in production.
  */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { defaultSeedFixture, type SeedFixture } from './seed-fixture.js';
@@ -26,6 +27,12 @@ export interface AteraSandboxOptions {
    * evaluates (`/tickets/lastmodified`) uses its own clock, as the real service does. Default 0.
    */
   clockOffsetMs?: number;
+  /**
+   * Keep the account's data (tickets, comments, contacts, technicians, the next ids) in this JSON file: read at start
+   * when it exists (instead of the seed), rewritten atomically after every change. Ticket ids then keep growing
+   * across restarts, as Atera's do. Default: in memory only.
+   */
+  stateFile?: string;
 }
 
 export interface NewSandboxTicket {
@@ -270,6 +277,42 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
     tickets.set(row.id, row);
     nextTicketId = Math.max(nextTicketId, row.id + 1);
   }
+
+  // A kept account replaces the seed: what was written last time is what Atera holds now.
+  const kept = options.stateFile && existsSync(options.stateFile) ? readState(options.stateFile) : null;
+  if (kept) {
+    tickets.clear();
+    for (const t of kept.tickets) tickets.set(t.id, t);
+    for (const c of kept.contacts) contacts.set(c.EndUserID, c);
+    for (const t of kept.technicians) technicians.set(t.TechnicianContactID, t);
+    nextTicketId = kept.nextTicketId;
+    nextContactId = kept.nextContactId;
+    nextCommentId = kept.nextCommentId;
+  }
+  /** Writes the account to the state file (write a temporary file, then rename: a crash leaves the old or the new). */
+  const persist = () => {
+    if (!options.stateFile) return;
+    const state: SandboxState = {
+      version: 1,
+      nextTicketId,
+      nextContactId,
+      nextCommentId,
+      tickets: [...tickets.values()],
+      contacts: [...contacts.values()],
+      technicians: [...technicians.values()],
+    };
+    const temporary = `${options.stateFile}.tmp`;
+    writeFileSync(temporary, JSON.stringify(state));
+    renameSync(temporary, options.stateFile);
+  };
+  /** Runs a change and keeps it. */
+  const changing =
+    <A extends unknown[], R>(change: (...args: A) => R) =>
+    (...args: A): R => {
+      const result = change(...args);
+      persist();
+      return result;
+    };
 
   // DTOs ----------------------------------------------------------------------------------------------------
   const ticketDto = (t: TicketRow): TicketDto => {
@@ -963,6 +1006,7 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
       try {
         const body = method === 'GET' || method === 'DELETE' ? undefined : await readBody(req);
         const [status, payload] = control(method, fullPath, body);
+        if (method !== 'GET') persist();
         send(res, status, payload);
       } catch (error) {
         const status = error instanceof AteraSandboxError ? error.status : 500;
@@ -1011,6 +1055,7 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
         url,
         body && typeof body === 'object' ? (body as Record<string, unknown>) : {},
       );
+      if (method !== 'GET') persist();
       if (fault?.kind === 'store-then-drop') {
         req.socket.destroy();
         return;
@@ -1044,14 +1089,14 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),
-    createTicket,
+    createTicket: changing(createTicket),
     getTicket: (id) => {
       const t = tickets.get(id);
       return t ? ticketDto(t) : null;
     },
     comments: (ticketId) => (tickets.get(ticketId)?.comments ?? []).map(commentDto),
-    addTechnicianReply,
-    addEndUserReply,
+    addTechnicianReply: changing(addTechnicianReply),
+    addEndUserReply: changing(addEndUserReply),
     requests,
     resetRequests: () => {
       requests.length = 0;
@@ -1066,4 +1111,42 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
     },
   };
   return sandbox;
+}
+
+/** The account as the state file keeps it. */
+interface SandboxState {
+  version: 1;
+  nextTicketId: number;
+  nextContactId: number;
+  nextCommentId: number;
+  tickets: TicketRow[];
+  contacts: Contact[];
+  technicians: SeedFixture['technicians'];
+}
+
+/** Reads a state file written by `persist`; a file it cannot read is an error naming the file, never a fresh account. */
+function readState(file: string): SandboxState {
+  let state: Partial<SandboxState>;
+  try {
+    state = JSON.parse(readFileSync(file, 'utf8')) as Partial<SandboxState>;
+  } catch (error) {
+    throw new Error(
+      `Atera sandbox: cannot read its kept data in ${file} (${error instanceof Error ? error.message : String(error)}); move the file away to start with a new account`,
+      { cause: error },
+    );
+  }
+  if (
+    state.version !== 1 ||
+    !Array.isArray(state.tickets) ||
+    !Array.isArray(state.contacts) ||
+    !Array.isArray(state.technicians) ||
+    typeof state.nextTicketId !== 'number' ||
+    typeof state.nextContactId !== 'number' ||
+    typeof state.nextCommentId !== 'number'
+  ) {
+    throw new Error(
+      `Atera sandbox: ${file} is not a state file of this sandbox (version 1); move it away to start with a new account`,
+    );
+  }
+  return state as SandboxState;
 }
