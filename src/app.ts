@@ -39,6 +39,8 @@ import type { Ticket, TicketFeed, TicketFeedAnswer } from './ports/ticket-desk.j
 
 export interface TicketZeroOptions {
   log?: Logger;
+  /** Where log lines go (JSON lines, secrets scrubbed) when no `log` is given; default stdout. */
+  logTo?: NodeJS.WritableStream;
   clock?: Clock;
   /** Observes the engine (metrics). */
   observer?: EngineObserver;
@@ -71,7 +73,8 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
   // Every secret value, from the settings and from the tenants file: scrubbed from logs, refused in AI answers.
   const secrets = [...new Set([...logSecretsOf(config), ...tenantSecretValues(tenants)])];
   const log =
-    options.log ?? createLogger({ level: config.ops.logLevel, pretty: config.ops.logPretty, secrets });
+    options.log ??
+    createLogger({ level: config.ops.logLevel, pretty: config.ops.logPretty, secrets }, options.logTo);
   const clock = options.clock ?? systemClock;
   const instanceId = config.store.instanceId ?? `${hostname()}:${process.pid}`;
   const metrics = createMetrics({ clock, log });

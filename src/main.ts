@@ -5,7 +5,7 @@
 import { config as loadDotenv } from 'dotenv';
 import { createTicketZero } from './app.js';
 import { loadConfig } from './config/load-config.js';
-import { ConfigError } from './errors.js';
+import { ConfigError, PortInUseError } from './errors.js';
 
 async function main(): Promise<void> {
   loadDotenv({ quiet: true });
@@ -20,7 +20,18 @@ async function main(): Promise<void> {
     throw error;
   }
   const app = await createTicketZero(config);
-  await app.start();
+  try {
+    await app.start();
+  } catch (error) {
+    if (error instanceof PortInUseError) {
+      process.stderr.write(
+        `TicketZero cannot start: port ${error.port} is in use by another program; stop it or set PORT to a free port.\n`,
+      );
+      await app.stop();
+      process.exit(1);
+    }
+    throw error;
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -1,188 +1,279 @@
 /**
- * `npm start`: TicketZero on your machine with no account anywhere.
+ * `npm start`: TicketZero on your machine, with Microsoft 365 Agents Playground as Teams.
  *
- * Starts the Atera, Graph and model sandboxes, TicketZero itself (lowdb under ./data/local), and Microsoft 365
- * Agents Playground as the Teams client and connector. You play the end user (Alex Wilber, the Playground's
- * user) in the browser; type `ticket <what is wrong>` here to make a new Atera ticket arrive, and `reply`, `note` or
- * `email` to play a technician or the end user writing in Atera.
+ * Reads your settings as production does (`.env`, then the environment; the same report for wrong values). Atera,
+ * Microsoft Graph and the AI model are yours where your settings configure them and local sandboxes where they do
+ * not (the banner says which). The data folder holds TicketZero's store and the Atera sandbox's tickets together: both
+ * start fresh on every run unless `--keep`. Everything listens on 127.0.0.1. `npm start -- --help` lists the flags.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { htmlToText } from '../adapters/atera/comment-html.js';
 import { createTicketZero } from '../app.js';
-import { inheritedEnvironment } from '../config/child-process-env.js';
-import { loadConfig } from '../config/load-config.js';
-import { ConfigError } from '../errors.js';
-import { AteraSandboxError } from '../sandboxes/atera/atera-sandbox.js';
-import { PLAYGROUND, startLocalStack } from '../sandboxes/local-stack.js';
+import { loadConfig, type Config } from '../config/load-config.js';
+import { readYourSettings, type YourSettings } from '../config/your-settings.js';
+import { ConfigError, PortInUseError } from '../errors.js';
+import { startAteraSandbox, type AteraSandbox } from '../sandboxes/atera/atera-sandbox.js';
+import { startGraphSandbox, type GraphSandbox } from '../sandboxes/graph/graph-sandbox.js';
+import {
+  ateraSandboxEnv,
+  graphSandboxEnv,
+  modelSandboxEnv,
+  SANDBOX_ATERA_KEY,
+} from '../sandboxes/local-stack.js';
+import { startModelSandbox, type ModelSandbox } from '../sandboxes/model/model-sandbox.js';
+import { NotALocalRunFolderError, prepareDataFolder, type DataFolderState } from './local-run/data-folder.js';
+import { LOCAL_RUN_HELP, LocalRunFlagsError, parseLocalRunFlags } from './local-run/flags.js';
+import { startPlayground, type RunningPlayground } from './local-run/playground.js';
+import { isPortFree } from './local-run/ports.js';
+import {
+  chooseServices,
+  localRunEnv,
+  NOT_FOR_THE_PLAYGROUND,
+  type ServiceChoice,
+} from './local-run/services.js';
+import { runTerminalLine, TERMINAL_HELP } from './local-run/terminal-commands.js';
+import { terminalLog } from './local-run/terminal-log.js';
 
-const PLAYGROUND_PORT = Number(argValue('--playground-port') ?? 56150);
-const BOT_PORT = Number(argValue('--port') ?? 3978);
-const headless = process.argv.includes('--no-playground');
+const HOST = '127.0.0.1';
+const POLL_SECONDS = 2;
 
-function argValue(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
+/** A reason the local run cannot start, printed as it is (no stack trace). */
+class CannotStart extends Error {}
+
+interface Sandboxes {
+  atera: AteraSandbox | null;
+  graph: GraphSandbox | null;
+  model: ModelSandbox | null;
 }
 
 async function main(): Promise<void> {
-  const dataDir = resolve(argValue('--data-dir') ?? './data/local');
-  mkdirSync(dataDir, { recursive: true });
-  const stack = await startLocalStack({
-    dataDir,
-    connector: { serviceUrl: `http://localhost:${PLAYGROUND_PORT}/_connector` },
-    playground: true,
-  });
+  const flags = parseLocalRunFlags(process.argv.slice(2));
+  if (flags.help) {
+    console.log(LOCAL_RUN_HELP);
+    return;
+  }
+  const yours = readYourSettings();
+  const choice = chooseServices(yours.values);
+  const dataDir = resolve(flags.dataDir);
+  const postgres = yours.values.STORE?.trim() === 'postgres';
 
-  let config;
+  // Ports first: a taken port is one clear line, before anything starts.
+  const botPort = flags.port ?? (/^\d+$/.test(yours.values.PORT ?? '') ? Number(yours.values.PORT) : 3978);
+  const taken: string[] = [];
+  if (!(await isPortFree(botPort, HOST))) {
+    taken.push(
+      `port ${botPort} (TicketZero) is in use by another program; stop it or choose another: npm start -- --port <n>`,
+    );
+  }
+  if (flags.playground && !(await isPortFree(flags.playgroundPort, HOST))) {
+    taken.push(
+      `port ${flags.playgroundPort} (Agents Playground) is in use by another program; stop it or choose another: npm start -- --playground-port <n>`,
+    );
+  }
+  if (taken.length > 0) throw new CannotStart(taken.join('\n'));
+
+  // TicketZero's data and the Atera sandbox's account live and go together; PostgreSQL keeps TicketZero's data, so
+  // the sandbox keeps its tickets too.
+  let folder: DataFolderState;
   try {
-    config = loadConfig({
-      ...stack.env,
-      PORT: String(BOT_PORT),
-      HOST: '127.0.0.1',
-      ATERA_POLL_SECONDS: '2',
-      LOG_LEVEL: argValue('--log-level') ?? 'info',
-      LOG_PRETTY: 'true',
-    });
+    folder = prepareDataFolder(dataDir, { keep: flags.keep || postgres });
   } catch (error) {
-    if (error instanceof ConfigError) console.error(error.message);
-    await stack.close();
+    if (error instanceof NotALocalRunFolderError) throw new CannotStart(error.message);
     throw error;
   }
-  const app = await createTicketZero(config);
-  const listening = await app.start();
 
-  let playground: ChildProcess | null = null;
-  if (!headless) playground = startPlayground(dataDir, `${listening.url}/api/messages`);
-
-  const createTicket = (title: string) => {
-    const ticket = stack.atera.createTicket({
-      title,
-      description: `${title} (created from the TicketZero local run)`,
-      endUserEmail: PLAYGROUND.user.email,
-      endUserFirstName: 'Alex',
-      endUserLastName: 'Wilber',
-      customerId: 101,
-      priority: 'Medium',
-    });
-    console.log(
-      `\n→ Atera ticket #${ticket.TicketID} "${title}" created for Alex Wilber; TicketZero picks it up within 2 s.\n`,
-    );
+  const sandboxes: Sandboxes = {
+    atera: choice.atera.yours
+      ? null
+      : await startAteraSandbox({
+          apiKey: SANDBOX_ATERA_KEY,
+          host: HOST,
+          stateFile: join(dataDir, 'atera-sandbox.json'),
+        }),
+    graph: choice.graph.yours ? null : await startGraphSandbox({ host: HOST, port: 0 }),
+    model: choice.ai.yours ? null : await startModelSandbox({ host: HOST, port: 0 }),
   };
+  const closeSandboxes = () =>
+    Promise.allSettled([sandboxes.atera?.close(), sandboxes.graph?.close(), sandboxes.model?.close()]);
+
+  const env = localRunEnv({
+    yours: yours.values,
+    sandboxes: {
+      ...(sandboxes.atera
+        ? { atera: { ...ateraSandboxEnv(sandboxes.atera), ATERA_POLL_SECONDS: String(POLL_SECONDS) } }
+        : {}),
+      ...(sandboxes.graph ? { graph: graphSandboxEnv(sandboxes.graph, dataDir, 'playground') } : {}),
+      ...(sandboxes.model ? { ai: modelSandboxEnv(sandboxes.model) } : {}),
+    },
+    fixed: {
+      PORT: String(botPort),
+      HOST,
+      BOT_SERVICE_URL: `http://localhost:${flags.playgroundPort}/_connector`,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: flags.logLevel ?? yours.values.LOG_LEVEL ?? 'info',
+      LOG_PRETTY: 'false',
+    },
+  });
+
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    await closeSandboxes();
+    if (error instanceof ConfigError) throw new CannotStart(error.message);
+    throw error;
+  }
+
+  const verbose = config.ops.logLevel === 'debug' || config.ops.logLevel === 'trace';
+  const app = await createTicketZero(config, { env, logTo: terminalLog({ verbose }) });
+  const botEndpoint = `http://${HOST}:${botPort}/api/messages`;
+
+  // The Playground first: it is the connector, and TicketZero's start sends what a kept conversation still owes.
+  let playground: RunningPlayground | null = null;
+  if (flags.playground) {
+    try {
+      playground = await startPlayground({
+        dataDir,
+        botEndpoint,
+        port: flags.playgroundPort,
+        print: (line) => console.log(`[playground] ${line}`),
+      });
+    } catch (error) {
+      await app.stop();
+      await closeSandboxes();
+      throw new CannotStart(error instanceof Error ? error.message : String(error));
+    }
+    if (!playground.url.endsWith(`:${flags.playgroundPort}`)) {
+      playground.stop();
+      await app.stop();
+      await closeSandboxes();
+      throw new CannotStart(
+        `port ${flags.playgroundPort} (Agents Playground) was taken while starting; choose another: npm start -- --playground-port <n>`,
+      );
+    }
+    playground.child.once('exit', (code) => console.log(`[playground] exited (${code ?? 'signal'})`));
+  }
+
+  let listening;
+  try {
+    listening = await app.start();
+  } catch (error) {
+    playground?.stop();
+    await app.stop();
+    await closeSandboxes();
+    if (error instanceof PortInUseError) {
+      throw new CannotStart(
+        `port ${error.port} (TicketZero) is in use by another program; stop it or choose another: npm start -- --port <n>`,
+      );
+    }
+    throw error;
+  }
 
   console.log(
-    [
-      '',
-      '━━━ TicketZero is running locally (no account anywhere) ━━━',
-      `  Bot endpoint        ${listening.url}/api/messages`,
-      `  Agents Playground   http://localhost:${PLAYGROUND_PORT}   ← open this: you are Alex Wilber, the end user`,
-      `  Atera sandbox       ${stack.atera.baseUrl}   (key ${stack.atera.apiKey})`,
-      `  Graph sandbox       ${stack.graph.baseUrl}`,
-      `  Model sandbox       ${stack.model.baseUrl}   (scripted, not an AI — point LOCAL_AI_BASE_URL at LM Studio for a real model)`,
-      `  Data                ${dataDir}`,
-      '',
-      '  Type here:  ticket <what is wrong>   e.g. "ticket Outlook does not show new mail"',
-      '              reply <id> <text>        a technician answers the user in Atera (public reply)',
-      '              note <id> <text>         a technician’s internal note (stays in Atera)',
-      '              email <id> <text>        the end user answers by e-mail',
-      '              comments <id>            show a ticket’s comments in Atera',
-      '              quit',
-      '  Or from another terminal:',
-      `    curl -X POST ${stack.atera.baseUrl.replace(/\/api\/v3$/, '')}/_sandbox/tickets -H 'content-type: application/json' \\`,
-      `      -d '{"title":"VPN drops every hour","description":"…","endUserEmail":"${PLAYGROUND.user.email}","customerId":101}'`,
-      '',
-    ].join('\n'),
+    banner({ listening: listening.url, playground, sandboxes, choice, config, yours, folder, dataDir }),
   );
 
+  let stopping = false;
   const stop = async () => {
-    playground?.kill('SIGTERM');
+    if (stopping) return;
+    stopping = true;
+    playground?.stop();
     await app.stop();
-    await stack.close();
+    await closeSandboxes();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
 
-  /** Someone writes on a ticket in Atera, as the local run's terminal lets you play it. */
-  const writeInAtera = (kind: 'reply' | 'note' | 'email', ticketId: number, text: string) => {
-    try {
-      const c =
-        kind === 'email'
-          ? stack.atera.addEndUserReply(ticketId, { text, via: 'email' })
-          : stack.atera.addTechnicianReply(ticketId, { text, internal: kind === 'note' });
-      const who = `${String(c.FirstName ?? '')} ${String(c.LastName ?? '')}`.trim();
-      const what = {
-        reply: `${who} replied on Atera ticket #${ticketId}; watch the Playground chat.`,
-        note: `${who} added an internal note on Atera ticket #${ticketId}; it stays in Atera.`,
-        email: `${who} answered Atera ticket #${ticketId} by e-mail; watch the Playground chat.`,
-      }[kind];
-      console.log(`\n→ ${what}\n`);
-    } catch (error) {
-      if (!(error instanceof AteraSandboxError)) throw error;
-      console.log(`✗ ${error.message}`);
-    }
-  };
-
   const input = createInterface({ input: process.stdin });
-  input.on('line', (line) => {
-    const text = line.trim();
-    const write = text.match(/^(reply|note|email)\s+(\d+)\s+(\S[\s\S]*)$/i);
-    if (/^ticket\s+/i.test(text)) createTicket(text.replace(/^ticket\s+/i, ''));
-    else if (write) {
-      writeInAtera(write[1]!.toLowerCase() as 'reply' | 'note' | 'email', Number(write[2]), write[3]!);
-    } else if (/^comments\s+\d+/i.test(text)) {
-      const id = Number(text.split(/\s+/)[1]);
-      const comments = stack.atera.comments(id);
-      if (comments.length === 0) console.log(`No comments on Atera ticket #${id}.`);
-      for (const c of comments) {
-        const who = `${String(c.FirstName ?? '')} ${String(c.LastName ?? '')}`.trim() || 'unknown';
-        const tag = c.IsInternal === true ? ' (internal)' : c.EndUserID != null ? ' (end user)' : '';
-        console.log(`• ${who}${tag}: ${htmlToText(String(c.Comment ?? '')).replace(/\n/g, '\n  ')}`);
-      }
-    } else if (/^(quit|exit)$/i.test(text)) void stop();
-    else if (text) {
-      console.log(
-        'Commands: ticket <what is wrong> · reply <id> <text> · note <id> <text> · email <id> <text> · comments <id> · quit',
-      );
-    }
-  });
+  input.on('line', (line) =>
+    runTerminalLine(line, {
+      atera: sandboxes.atera,
+      pollSeconds: POLL_SECONDS,
+      print: (text) => console.log(`\n${text}\n`),
+      quit: () => void stop(),
+    }),
+  );
 }
 
-/** Runs the Agents Playground CLI pointed at the bot; a no-op browser opener keeps it alive when headless. */
-function startPlayground(dataDir: string, botEndpoint: string): ChildProcess {
-  const require = createRequire(import.meta.url);
-  const cli = require.resolve('@microsoft/m365agentsplayground/cli.js');
-  const bin = join(dataDir, 'bin');
-  mkdirSync(bin, { recursive: true });
-  for (const opener of ['xdg-open', 'open', 'sensible-browser']) {
-    const path = join(bin, opener);
-    writeFileSync(path, '#!/bin/sh\nexit 0\n');
-    chmodSync(path, 0o755);
-  }
-  const child = spawn(
-    process.execPath,
-    [cli, '-e', botEndpoint, '-c', 'msteams', '-p', String(PLAYGROUND_PORT), '--disable-telemetry'],
-    {
-      env: inheritedEnvironment({ pathFirst: bin, set: { BROWSER: 'none' } }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const prefix = (chunk: Buffer) =>
-    chunk
-      .toString()
-      .split('\n')
-      .filter((l) => l.trim())
-      .forEach((l) => console.log(`[playground] ${l}`));
-  child.stdout?.on('data', prefix);
-  child.stderr?.on('data', prefix);
-  child.on('exit', (code) => console.log(`[playground] exited (${code ?? 'signal'})`));
-  return child;
+/** What runs where, and what you can do now. */
+function banner(run: {
+  listening: string;
+  playground: RunningPlayground | null;
+  sandboxes: Sandboxes;
+  choice: ServiceChoice;
+  config: Config;
+  yours: YourSettings;
+  folder: DataFolderState;
+  dataDir: string;
+}): string {
+  const { sandboxes, choice, config, yours } = run;
+  const from = (names: string[]) =>
+    [...new Set(names.map((n) => yours.sourceOf(n) ?? 'settings'))].map((s) => `from ${s}`).join(', ');
+  const atera = sandboxes.atera
+    ? `sandbox  ${sandboxes.atera.baseUrl}   (${run.folder === 'kept' ? 'its tickets kept from the last run' : 'a new account'})`
+    : `YOURS    ${config.atera.baseUrl}   (${choice.atera.by.join(', ')} ${from(choice.atera.by)})`;
+  const graph = sandboxes.graph
+    ? `sandbox  ${sandboxes.graph.baseUrl}   (the Playground's user, Alex Wilber, is in its directory)`
+    : `YOURS    ${config.graph.tenantsFile ? `tenants in ${config.graph.tenantsFile}` : `tenant ${config.graph.tenantId ?? ''}`}   (${from(choice.graph.by)})`;
+  const ai = sandboxes.model
+    ? `sandbox  ${sandboxes.model.baseUrl}   (scripted, not an AI: set LOCAL_AI_BASE_URL in .env for a real model)`
+    : `YOURS    ${describeProviders(config)}   (${from(choice.ai.by)})`;
+  const store =
+    config.store.kind === 'postgres'
+      ? 'YOURS    PostgreSQL (STORE=postgres); the Atera sandbox keeps its tickets beside it'
+      : `lowdb    ${run.dataDir}   (${{ new: 'new', fresh: 'started fresh; --keep keeps the last run', kept: 'kept from the last run (--keep)' }[run.folder]})`;
+  const ignored = NOT_FOR_THE_PLAYGROUND.filter((n) => n !== 'BOT_SERVICE_URL' && yours.values[n]);
+  const lines = [
+    '',
+    '━━━ TicketZero is running locally ━━━',
+    run.playground
+      ? `  Teams (Playground)  ${run.playground.url}   ← open this: you are Alex Wilber, the end user`
+      : '  Teams (Playground)  not started (--no-playground)',
+    `  Bot endpoint        ${run.listening}/api/messages`,
+    `  Atera               ${atera}`,
+    `  Microsoft Graph     ${graph}`,
+    `  AI model            ${ai}`,
+    `  Store               ${store}`,
+    ...(yours.envFile ? [`  Settings            ${yours.envFile}, then the environment`] : []),
+    ...(ignored.length > 0
+      ? [`  Not used here       ${ignored.join(', ')} (the Playground neither signs nor checks tokens)`]
+      : []),
+    '',
+    ...(sandboxes.atera
+      ? [
+          ...TERMINAL_HELP,
+          '  Or from another terminal:',
+          `    curl -X POST ${sandboxes.atera.baseUrl.replace(/\/api\/v3$/, '')}/_sandbox/tickets -H 'content-type: application/json' \\`,
+          `      -d '{"title":"VPN drops every hour","description":"…","endUserEmail":"alexw@example.com","customerId":101}'`,
+        ]
+      : [
+          '  Atera is your account: new tickets there reach their end users in Teams.',
+          '  Type quit to stop.',
+        ]),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function describeProviders(config: Config): string {
+  const parts = config.ai.providerOrder.flatMap((p) => {
+    if (p === 'local' && config.ai.localBaseUrl)
+      return [`${config.ai.localBaseUrl} (${config.ai.localModel})`];
+    if (p === 'azure' && config.ai.azureEndpoint) return [`Azure OpenAI ${config.ai.azureDeployment ?? ''}`];
+    if (p === 'openai' && config.ai.openaiApiKey) return [`OpenAI ${config.ai.openaiModel}`];
+    return [];
+  });
+  return parts.join(' → ');
 }
 
 main().catch((error: unknown) => {
-  console.error(`TicketZero local run failed: ${error instanceof Error ? error.message : String(error)}`);
+  if (error instanceof CannotStart || error instanceof LocalRunFlagsError) {
+    console.error(`TicketZero local run cannot start: ${error.message}`);
+  } else {
+    console.error(
+      `TicketZero local run failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+  }
   process.exit(1);
 });

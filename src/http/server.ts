@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import restify from 'restify';
-import { ConfigError, TicketZeroError } from '../errors.js';
+import { ConfigError, PortInUseError, TicketZeroError } from '../errors.js';
 import type { Log } from '../ports/log.js';
 import { isLoopback } from './bot-authentication.js';
 
@@ -153,7 +153,8 @@ export async function listen(
   at: { port: number; host: string },
 ): Promise<ListeningServer> {
   await new Promise<void>((resolve, reject) => {
-    const onError = (error: Error): void => reject(error);
+    const onError = (error: NodeJS.ErrnoException): void =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(at.port, at.host, { cause: error }) : error);
     server.server.once('error', onError);
     server.listen(at.port, at.host, () => {
       server.server.off('error', onError);

@@ -50,7 +50,10 @@ export function createTeamsChatChannel(deps: TeamsChatChannelDeps): ChatChannel 
   async function sendActivity(conversationId: string, activity: Parameters<TurnContext['sendActivity']>[0]) {
     const chat = await kv.chatForConversation(conversationId);
     if (!chat) throw new NotFoundError(`no Teams conversation reference is stored for ${conversationId}`);
-    const reference = chat.reference;
+    // Teams may move a tenant to another service URL; the latest one an inbound activity came from wins over the one
+    // stored with the chat.
+    const latest = await kv.serviceUrlFor(chat.tenantId);
+    const reference = latest ? { ...chat.reference, serviceUrl: latest } : chat.reference;
     // The conversation's own registration: a customer tenant's single-tenant bot cannot write in another tenant.
     const appId = chat.appId ?? appIdFor(chat.tenantId);
     try {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startAteraSandbox, type AteraSandbox } from '../../../src/sandboxes/atera/atera-sandbox.js';
 
@@ -185,5 +188,57 @@ describe('the Atera sandbox with a clock of its own', () => {
     near(clock.now, Date.now() - FIVE_MINUTES);
     near((await get('/tickets')).headers.get('date'), Date.now() - FIVE_MINUTES);
     expect(() => sandbox.setClockOffsetMs(Number.NaN)).toThrow(RangeError);
+  });
+});
+
+describe('the Atera sandbox kept in a state file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'atera-sandbox-state-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('holds its tickets and comments across a restart, and numbers new tickets after them, as Atera does', async () => {
+    const stateFile = join(dir, 'kept.json');
+    const first = await startAteraSandbox({ stateFile });
+    const ticket = first.createTicket({
+      title: 'VPN drops',
+      description: 'every hour',
+      endUserEmail: 'new.person@contoso.example',
+    });
+    first.addTechnicianReply(ticket.TicketID, { text: 'Looking into it' });
+    // Written over the API too (a status change).
+    const put = await fetch(`${first.baseUrl}/tickets/${ticket.TicketID}`, {
+      method: 'PUT',
+      headers: { 'X-API-KEY': first.apiKey, 'content-type': 'application/json' },
+      body: JSON.stringify({ TicketStatus: 'Pending' }),
+    });
+    expect(put.status).toBe(200);
+    await first.close();
+
+    const second = await startAteraSandbox({ stateFile });
+    try {
+      expect(second.getTicket(ticket.TicketID)).toMatchObject({
+        TicketTitle: 'VPN drops',
+        TicketStatus: 'Pending',
+      });
+      expect(second.comments(ticket.TicketID).map((c) => c.Comment)).toEqual([
+        expect.stringContaining('Looking into it'),
+      ]);
+      const next = second.createTicket({
+        title: 'Printer',
+        description: 'jams',
+        endUserEmail: 'new.person@contoso.example',
+      });
+      expect(next.TicketID).toBe(ticket.TicketID + 1);
+      expect(next.EndUserID).toBe(ticket.EndUserID);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('refuses a state file it cannot read, naming it, rather than starting an empty account', async () => {
+    const stateFile = join(dir, 'broken.json');
+    writeFileSync(stateFile, '{"version":1,"tick');
+    await expect(startAteraSandbox({ stateFile })).rejects.toThrow(
+      /cannot read its kept data in .*broken\.json/,
+    );
   });
 });
