@@ -6,6 +6,8 @@
  * not (the banner says which). The data folder holds TicketZero's store and the Atera sandbox's tickets together: both
  * start fresh on every run unless `--keep`. Everything listens on 127.0.0.1. `npm start -- --help` lists the flags.
  */
+// Before anything loads restify (see the module).
+import './local-run/quiet-deprecations.js';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createTicketZero } from '../app.js';
@@ -211,7 +213,7 @@ function banner(run: {
   const from = (names: string[]) =>
     [...new Set(names.map((n) => yours.sourceOf(n) ?? 'settings'))].map((s) => `from ${s}`).join(', ');
   const atera = sandboxes.atera
-    ? `sandbox  ${sandboxes.atera.baseUrl}   (${run.folder === 'kept' ? 'its tickets kept from the last run' : 'a new account'})`
+    ? `sandbox  ${sandboxes.atera.baseUrl}   (key ${sandboxes.atera.apiKey}, ${run.folder === 'kept' ? 'its tickets kept from the last run' : 'a new account'})`
     : `YOURS    ${config.atera.baseUrl}   (${choice.atera.by.join(', ')} ${from(choice.atera.by)})`;
   const graph = sandboxes.graph
     ? `sandbox  ${sandboxes.graph.baseUrl}   (the Playground's user, Alex Wilber, is in its directory)`

@@ -70,7 +70,7 @@ describe('the local run’s terminal writing in Atera (npm start)', () => {
     );
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const [, baseUrl, apiKey] = await waitForOutput(/Atera sandbox\s+(\S+)\s+\(key (\S+)\)/);
+    const [, baseUrl, apiKey] = await waitForOutput(/Atera\s+sandbox\s+(\S+)\s+\(key ([^,\s]+),/);
     atera = new AteraClient({ baseUrl: baseUrl!, apiKey: apiKey!, retry: NO_RETRY });
     const [, id] = await type(
       'ticket Outlook shows no new mail',

@@ -41,7 +41,9 @@ function withShortErrors(line: string): string {
   }
   const err = entry.err as { type?: unknown; message?: unknown } | undefined;
   if (!err || typeof err !== 'object') return line;
-  return JSON.stringify({ ...entry, err: `${String(err.type ?? 'Error')}: ${String(err.message ?? '')}` });
+  const { err: _stack, ...rest } = entry;
+  // Under another key: pino-pretty prints `err` on lines of its own.
+  return JSON.stringify({ ...rest, cause: `${String(err.type ?? 'Error')}: ${String(err.message ?? '')}` });
 }
 
 /** A line the terminal leaves out: a request answered without a server error. */
