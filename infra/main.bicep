@@ -50,6 +50,9 @@ param botSku string = 'F0'
 @description('The Teams app id (manifest id, TEAMS_APP_ID), used to find the app in the tenant catalogue for installs.')
 param teamsAppId string = ''
 
+@description('The app\'s id in the organisation\'s Teams app catalogue (TEAMS_APP_CATALOG_ID); empty: TicketZero looks it up by teamsAppId.')
+param teamsAppCatalogId string = ''
+
 // ---- Container ----------------------------------------------------------------------------------------------
 
 @description('Image to run, e.g. crtzabc.azurecr.io/ticketzero:20250101-1. Empty on first provision: a placeholder runs until `deploy` pushes TicketZero.')
@@ -298,6 +301,7 @@ var plainSettings = [
   { name: 'MICROSOFT_APP_TENANT_ID', value: botTenantId }
   { name: 'MICROSOFT_APP_TYPE', value: 'SingleTenant' }
   { name: 'TEAMS_APP_ID', value: teamsAppId }
+  { name: 'TEAMS_APP_CATALOG_ID', value: teamsAppCatalogId }
   { name: 'GRAPH_TENANT_ID', value: botTenantId }
   { name: 'GRAPH_CLIENT_ID', value: botAppId }
   { name: 'ATERA_TECHNICIAN_ID', value: ateraTechnicianId }

@@ -11,6 +11,7 @@ param botTenantId = readEnvironmentVariable('BOT_TENANT_ID')
 param botPassword = readEnvironmentVariable('SECRET_BOT_PASSWORD')
 param botDisplayName = 'TicketZero${readEnvironmentVariable('APP_NAME_SUFFIX', '')}'
 param teamsAppId = readEnvironmentVariable('TEAMS_APP_ID', '')
+param teamsAppCatalogId = readEnvironmentVariable('TEAMS_APP_CATALOG_ID', '')
 param containerImage = readEnvironmentVariable('CONTAINER_IMAGE', '')
 param maxReplicas = readEnvironmentVariable('CONTAINER_MAX_REPLICAS', '1')
 param deployPostgres = readEnvironmentVariable('DEPLOY_POSTGRES', 'true')

@@ -76,11 +76,40 @@ export function placeholdersIn(text: string): string[] {
 }
 
 /**
+ * What each placeholder of appPackage/manifest.json holds and how to find its value, so a missing one is reported
+ * with where to look. A placeholder added to the manifest needs an entry here (test/unit/ship/app-package.test.ts).
+ */
+export const PLACEHOLDER_HELP: Readonly<Record<string, string>> = {
+  TEAMS_APP_ID:
+    "the Teams app's manifest id (a GUID): `atk provision` writes it; without the toolkit, make one with `uuidgen` once and keep it for every update (docs/deployment.md#deploying-with-the-azure-cli)",
+  BOT_ID:
+    "the bot's Entra app (client) id: `atk provision` writes it; otherwise Entra admin centre → App registrations → TicketZero → Application (client) ID (docs/real-tenant-setup.md#1-the-entra-app-registration)",
+  BOT_DOMAIN:
+    "the host name TicketZero is reached at, without https:// (the container app's address): `atk provision` writes it; otherwise the BOT_DOMAIN output of `az deployment group create` (docs/deployment.md#deploying-with-the-azure-cli)",
+  APP_VERSION: 'the version Teams shows, e.g. 1.0.0; raise it for every upload',
+  APP_PUBLISHER_NAME: "your organisation's name, shown on the app's About page in Teams",
+  APP_WEBSITE_URL: "an https:// address of your website, shown on the app's About page in Teams",
+  APP_PRIVACY_URL: "an https:// address of your privacy statement, shown on the app's About page in Teams",
+  APP_TERMS_URL: "an https:// address of your terms of use, shown on the app's About page in Teams",
+  APP_NAME_SUFFIX:
+    'text added to the app name, e.g. -test; may be empty, but must be there (APP_NAME_SUFFIX=)',
+};
+
+/** Where `npm run package --env <envName>` reads placeholder values from, in the words of its messages. */
+function sourcesOf(envName: string): string {
+  return `env/.env.${envName}, or env/.env.${envName}.user, or the environment (which wins; .env is not read)`;
+}
+
+/**
  * Fills every placeholder in the manifest's string values. A placeholder that makes up a whole value (an id, a
  * domain) must resolve to a non-empty string; one inside a longer value (a name suffix) may be empty. Every missing
- * value is reported at once.
+ * value is reported at once, each with where to set it and what it is.
  */
-export function renderManifest(template: unknown, env: Environment): Record<string, unknown> {
+export function renderManifest(
+  template: unknown,
+  env: Environment,
+  envName: string = env.TEAMSFX_ENV ?? 'dev',
+): Record<string, unknown> {
   const problems: string[] = [];
   const fill = (value: unknown, path: string): unknown => {
     if (typeof value === 'string') {
@@ -88,7 +117,11 @@ export function renderManifest(template: unknown, env: Environment): Record<stri
       return value.replace(PLACEHOLDER, (_match, name: string) => {
         const v = env[name];
         if (v === undefined || (whole && v.trim() === '')) {
-          problems.push(`${name} (used at ${path}) is ${v === undefined ? 'not set' : 'empty'}`);
+          const help = PLACEHOLDER_HELP[name];
+          problems.push(
+            `${name} (used at ${path}) is ${v === undefined ? 'not set' : 'empty'}: set it in ${sourcesOf(envName)}` +
+              (help ? `; ${help}` : ''),
+          );
           return '';
         }
         return v;
@@ -178,7 +211,7 @@ export async function buildAppPackage(opts: BuildOptions): Promise<BuiltPackage>
 
   const env = await loadEnvironment(opts.envName, { root, processEnv: opts.processEnv });
   const template = JSON.parse(await readFile(join(appDir, 'manifest.json'), 'utf8')) as unknown;
-  const manifest = renderManifest(template, env);
+  const manifest = renderManifest(template, env, opts.envName);
 
   const errors = await validateManifest(manifest);
   if (errors.length > 0) throw new AppPackageError('the manifest does not match its schema', errors);
@@ -211,6 +244,10 @@ export async function buildAppPackage(opts: BuildOptions): Promise<BuiltPackage>
   return { outFile, manifest, entries };
 }
 
+/** Printed after a package is built: the catalogue id only exists once the package is in the org's catalogue. */
+export const AFTER_UPLOAD =
+  'next, upload it in Teams admin centre → Teams apps → Manage apps → Upload new app; the "App ID" on its page there is TEAMS_APP_CATALOG_ID (docs/real-tenant-setup.md#the-apps-catalogue-id-teams_app_catalog_id)';
+
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (isMain) {
   const { values } = parseArgs({
@@ -223,6 +260,7 @@ if (isMain) {
       processEnv: process.env,
     });
     console.log(`package: ${built.outFile} (${built.entries.join(', ')})`);
+    console.log(`package: ${AFTER_UPLOAD}`);
   } catch (error) {
     if (error instanceof AppPackageError) {
       console.error(`package: ${error.message}`);

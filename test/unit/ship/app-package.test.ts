@@ -8,12 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import yauzl from 'yauzl';
 import { drawColorIcon, drawOutlineIcon, encodePng } from '../../../scripts/make-icons.js';
 import {
+  AFTER_UPLOAD,
   AppPackageError,
+  PLACEHOLDER_HELP,
   ROOT,
   buildAppPackage,
   loadEnvironment,
+  placeholdersIn,
   validateManifest,
 } from '../../../scripts/package-app.js';
+import { headingAnchors } from '../docs/heading-anchors.js';
 
 const run = promisify(execFile);
 
@@ -79,10 +83,11 @@ async function scratchRoot(name: string): Promise<string> {
 describe('npm run package', () => {
   it('builds a flat zip of manifest.json and the two icons, with a manifest that passes the Teams schema', async () => {
     const out = join(work, 'npm-run-package.zip');
-    await run('npm', ['run', '--silent', 'package', '--', '--env', 'dev', '--out', out], {
+    const { stdout } = await run('npm', ['run', '--silent', 'package', '--', '--env', 'dev', '--out', out], {
       cwd: ROOT,
       env: { ...process.env, ...IDS },
     });
+    expect(stdout).toContain('"App ID" on its page there is TEAMS_APP_CATALOG_ID');
 
     const files = await unzip(out);
     expect([...files.keys()].sort()).toEqual(['color.png', 'manifest.json', 'outline.png']);
@@ -109,6 +114,50 @@ describe('npm run package', () => {
     expect(problems).toContain('TEAMS_APP_ID (used at /id) is empty');
     expect(problems).toContain('BOT_ID (used at /bots/0/botId) is empty');
     expect(problems).toContain('BOT_DOMAIN (used at /validDomains/0) is empty');
+  });
+
+  it('says, for each missing value, where to set it and how to find it', async () => {
+    const root = await scratchRoot('unprovisioned-help');
+    const error = await buildAppPackage({ envName: 'dev', root, processEnv: {} }).catch((e: unknown) => e);
+    const problems = (error as AppPackageError).problems;
+    const line = (name: string) => problems.find((p) => p.startsWith(`${name} `)) ?? '';
+    for (const name of ['TEAMS_APP_ID', 'BOT_ID', 'BOT_DOMAIN']) {
+      expect(line(name), name).toContain(
+        'set it in env/.env.dev, or env/.env.dev.user, or the environment (which wins; .env is not read)',
+      );
+    }
+    expect(line('TEAMS_APP_ID')).toMatch(/`atk provision` writes it.*`uuidgen`.*docs\/deployment\.md#/);
+    expect(line('BOT_ID')).toMatch(
+      /Entra admin centre → App registrations → TicketZero → Application \(client\) ID/,
+    );
+    expect(line('BOT_DOMAIN')).toMatch(
+      /without https:\/\/.*BOT_DOMAIN output of `az deployment group create`/,
+    );
+  });
+
+  it('names the environment asked for and a value missing from every layer', async () => {
+    const root = await scratchRoot('not-set');
+    const devFile = await readFile(join(root, 'env', '.env.dev'), 'utf8');
+    await writeFile(join(root, 'env', '.env.staging'), devFile.replace(/^APP_VERSION=.*$/m, ''));
+    const error = await buildAppPackage({ envName: 'staging', root, processEnv: IDS }).catch(
+      (e: unknown) => e,
+    );
+    expect((error as AppPackageError).problems).toEqual([
+      'APP_VERSION (used at /version) is not set: set it in env/.env.staging, or env/.env.staging.user, or the ' +
+        'environment (which wins; .env is not read); the version Teams shows, e.g. 1.0.0; raise it for every upload',
+    ]);
+  });
+
+  it('has help for every placeholder in the manifest, pointing only at doc sections that exist', async () => {
+    const placeholders = placeholdersIn(await readFile(join(ROOT, 'appPackage', 'manifest.json'), 'utf8'));
+    expect(placeholders.filter((name) => !PLACEHOLDER_HELP[name])).toEqual([]);
+    const pointers = [...Object.values(PLACEHOLDER_HELP), AFTER_UPLOAD].flatMap((text) =>
+      [...text.matchAll(/(docs\/[\w-]+\.md)#([\w-]+)/g)].map((m) => ({ file: m[1]!, anchor: m[2]! })),
+    );
+    expect(pointers.length).toBeGreaterThan(2);
+    for (const { file, anchor } of pointers) {
+      expect(headingAnchors(await readFile(join(ROOT, file), 'utf8')), `${file}#${anchor}`).toContain(anchor);
+    }
   });
 
   it('fills placeholders from env/.env.<name>, then its .user file, with the process environment on top', async () => {
