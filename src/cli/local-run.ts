@@ -18,6 +18,7 @@ import { loadConfig } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
 import { AteraSandboxError } from '../sandboxes/atera/atera-sandbox.js';
 import { PLAYGROUND, startLocalStack } from '../sandboxes/local-stack.js';
+import { PLAYGROUND_TECH_TEAM, setUpPlaygroundTechnicians } from '../sandboxes/playground-technicians.js';
 
 const PLAYGROUND_PORT = Number(argValue('--playground-port') ?? 56150);
 const BOT_PORT = Number(argValue('--port') ?? 3978);
@@ -36,11 +37,14 @@ async function main(): Promise<void> {
     connector: { serviceUrl: `http://localhost:${PLAYGROUND_PORT}/_connector` },
     playground: true,
   });
+  // Alex Wilber is also a technician: the Playground's "Tickets" channel gets a thread per ticket.
+  const technicians = setUpPlaygroundTechnicians(dataDir);
 
   let config;
   try {
     config = loadConfig({
       ...stack.env,
+      ...technicians.env,
       PORT: String(BOT_PORT),
       HOST: '127.0.0.1',
       ATERA_POLL_SECONDS: '2',
@@ -56,7 +60,8 @@ async function main(): Promise<void> {
   const listening = await app.start();
 
   let playground: ChildProcess | null = null;
-  if (!headless) playground = startPlayground(dataDir, `${listening.url}/api/messages`);
+  if (!headless)
+    playground = startPlayground(dataDir, `${listening.url}/api/messages`, technicians.playgroundEnv);
 
   const createTicket = (title: string) => {
     const ticket = stack.atera.createTicket({
@@ -79,6 +84,7 @@ async function main(): Promise<void> {
       '━━━ TicketZero is running locally (no account anywhere) ━━━',
       `  Bot endpoint        ${listening.url}/api/messages`,
       `  Agents Playground   http://localhost:${PLAYGROUND_PORT}   ← open this: you are Alex Wilber, the end user`,
+      `                      and a technician: channel "${PLAYGROUND_TECH_TEAM.channelName}" has a thread per ticket (@TicketZero help)`,
       `  Atera sandbox       ${stack.atera.baseUrl}   (key ${stack.atera.apiKey})`,
       `  Graph sandbox       ${stack.graph.baseUrl}`,
       `  Model sandbox       ${stack.model.baseUrl}   (scripted, not an AI — point LOCAL_AI_BASE_URL at LM Studio for a real model)`,
@@ -152,7 +158,7 @@ async function main(): Promise<void> {
 }
 
 /** Runs the Agents Playground CLI pointed at the bot; a no-op browser opener keeps it alive when headless. */
-function startPlayground(dataDir: string, botEndpoint: string): ChildProcess {
+function startPlayground(dataDir: string, botEndpoint: string, env: Record<string, string>): ChildProcess {
   const require = createRequire(import.meta.url);
   const cli = require.resolve('@microsoft/m365agentsplayground/cli.js');
   const bin = join(dataDir, 'bin');
@@ -166,7 +172,7 @@ function startPlayground(dataDir: string, botEndpoint: string): ChildProcess {
     process.execPath,
     [cli, '-e', botEndpoint, '-c', 'msteams', '-p', String(PLAYGROUND_PORT), '--disable-telemetry'],
     {
-      env: inheritedEnvironment({ pathFirst: bin, set: { BROWSER: 'none' } }),
+      env: inheritedEnvironment({ pathFirst: bin, set: { BROWSER: 'none', ...env } }),
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
