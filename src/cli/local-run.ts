@@ -23,6 +23,7 @@ import {
   SANDBOX_ATERA_KEY,
 } from '../sandboxes/local-stack.js';
 import { startModelSandbox, type ModelSandbox } from '../sandboxes/model/model-sandbox.js';
+import { PLAYGROUND_TECH_TEAM, setUpPlaygroundTechnicians } from '../sandboxes/playground-technicians.js';
 import { NotALocalRunFolderError, prepareDataFolder, type DataFolderState } from './local-run/data-folder.js';
 import { LOCAL_RUN_HELP, LocalRunFlagsError, parseLocalRunFlags } from './local-run/flags.js';
 import { startPlayground, type RunningPlayground } from './local-run/playground.js';
@@ -84,6 +85,9 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  // Alex Wilber is also a technician: the Playground's "Tickets" channel gets a thread per ticket.
+  const technicians = setUpPlaygroundTechnicians(dataDir);
+
   const sandboxes: Sandboxes = {
     atera: choice.atera.yours
       ? null
@@ -108,6 +112,7 @@ async function main(): Promise<void> {
       ...(sandboxes.model ? { ai: modelSandboxEnv(sandboxes.model) } : {}),
     },
     fixed: {
+      ...technicians.env,
       PORT: String(botPort),
       HOST,
       BOT_SERVICE_URL: `http://localhost:${flags.playgroundPort}/_connector`,
@@ -138,6 +143,7 @@ async function main(): Promise<void> {
         dataDir,
         botEndpoint,
         port: flags.playgroundPort,
+        env: technicians.playgroundEnv,
         print: (line) => console.log(`[playground] ${line}`),
       });
     } catch (error) {
@@ -230,7 +236,7 @@ function banner(run: {
     '',
     '━━━ TicketZero is running locally ━━━',
     run.playground
-      ? `  Teams (Playground)  ${run.playground.url}   ← open this: you are Alex Wilber, the end user`
+      ? `  Teams (Playground)  ${run.playground.url}   ← open this: you are Alex Wilber, the end user\n                      and a technician: channel "${PLAYGROUND_TECH_TEAM.channelName}" has a thread per ticket (@TicketZero help)`
       : '  Teams (Playground)  not started (--no-playground)',
     `  Bot endpoint        ${run.listening}/api/messages`,
     `  Atera               ${atera}`,

@@ -77,6 +77,29 @@ export const TEAMS_USERS = {
   },
 } satisfies Record<string, TeamsUser>;
 
+/** The MSP's technicians as TECHNICIANS_FILE lists them: Atera's technicians 7 and 8, with their Entra ids. */
+export const SANDBOX_TECHNICIANS = [
+  {
+    name: 'Dana Tech',
+    email: 'dana.tech@msp.example',
+    ateraContactId: 7,
+    aadObjectId: TEAMS_USERS.dana.aadObjectId,
+  },
+  {
+    name: 'Sam Support',
+    email: 'sam.support@msp.example',
+    ateraContactId: 8,
+    aadObjectId: TEAMS_USERS.sam.aadObjectId,
+  },
+];
+
+/** Writes `technicians.json` (SANDBOX_TECHNICIANS) into `dataDir`; returns its path for TECHNICIANS_FILE. */
+export function writeTechniciansFile(dataDir: string): string {
+  const path = join(dataDir, 'technicians.json');
+  writeFileSync(path, JSON.stringify(SANDBOX_TECHNICIANS, null, 2));
+  return path;
+}
+
 export interface LocalStackOptions {
   /** Where the bot's data and the Graph sandbox's certificate go. */
   dataDir: string;
@@ -200,29 +223,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         TECH_TEAM_ID: TECH_TEAM.teamId,
         TECH_CHANNEL_ID: TECH_TEAM.channelId,
       });
-      const directoryFile = join(options.dataDir, 'technicians.json');
-      writeFileSync(
-        directoryFile,
-        JSON.stringify(
-          [
-            {
-              name: 'Dana Tech',
-              email: 'dana.tech@msp.example',
-              ateraContactId: 7,
-              aadObjectId: TEAMS_USERS.dana.aadObjectId,
-            },
-            {
-              name: 'Sam Support',
-              email: 'sam.support@msp.example',
-              ateraContactId: 8,
-              aadObjectId: TEAMS_USERS.sam.aadObjectId,
-            },
-          ],
-          null,
-          2,
-        ),
-      );
-      env.TECHNICIANS_FILE = directoryFile;
+      env.TECHNICIANS_FILE = writeTechniciansFile(options.dataDir);
     }
   } else if (typeof options.connector === 'object') {
     env.BOT_SERVICE_URL = options.connector.serviceUrl;

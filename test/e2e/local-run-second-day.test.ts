@@ -3,75 +3,15 @@
  * in a real browser. Every run takes the ticket typed at its terminal; by default the run starts fresh (TicketZero's
  * data and the Atera sandbox's account together), with --keep both are kept and ticket numbers go on.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalRun, type LocalRun } from './support/local-run-process.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-interface LocalRun {
-  child: ChildProcessWithoutNullStreams;
-  output(): string;
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
-  type(line: string): void;
-  /** Stops the run and everything it started (its own process group). */
-  stop(): Promise<void>;
-}
-
-function startLocalRun(args: string[], env: NodeJS.ProcessEnv = {}): LocalRun {
-  let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/local-run.ts', ...args], {
-    stdio: 'pipe',
-    detached: true,
-    env: { ...process.env, FORCE_COLOR: '0', ...env },
-  });
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    child,
-    output: () => output,
-    async waitFor(pattern, timeoutMs = 30_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const match = output.match(pattern);
-        if (match) return match;
-        if (child.exitCode !== null || Date.now() > deadline) {
-          throw new Error(`the local run never printed ${pattern}; output:\n${output}`);
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-    type: (line) => child.stdin.write(`${line}\n`),
-    async stop() {
-      if (child.exitCode === null && child.pid !== undefined) {
-        process.kill(-child.pid, 'SIGTERM');
-        const killed = setTimeout(() => {
-          if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
-        }, 5_000);
-        await exited;
-        clearTimeout(killed);
-      }
-    },
-  };
-}
 
 describe.skipIf(!hasChromium)('npm start on the second day (browser)', () => {
   let browser: Browser;
@@ -94,20 +34,10 @@ describe.skipIf(!hasChromium)('npm start on the second day (browser)', () => {
 
   /** One `npm start` on the shared data folder, with the Playground open in the browser. */
   async function run(extra: string[]): Promise<{ local: LocalRun; page: Page }> {
-    const [port, playgroundPort] = [await freePort(), await freePort()];
-    const local = startLocalRun([
-      '--data-dir',
-      dataDir,
-      '--port',
-      String(port),
-      '--playground-port',
-      String(playgroundPort),
-      ...extra,
-    ]);
+    const local = await startLocalRun({ dataDir, logLevel: 'info', args: extra });
     running.push(local);
-    await local.waitFor(/TicketZero is running locally/, 60_000);
     const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
-    await page.goto(`http://127.0.0.1:${playgroundPort}/`, { waitUntil: 'networkidle' });
+    await page.goto(local.playgroundUrl, { waitUntil: 'networkidle' });
     await page
       .getByText(/installationUpdate 200/)
       .first()
@@ -119,7 +49,9 @@ describe.skipIf(!hasChromium)('npm start on the second day (browser)', () => {
     // Day one.
     const first = await run([]);
     first.local.type('ticket Outlook does not show new mail');
-    const one = await first.local.waitFor(/Atera ticket #(\d+) "Outlook does not show new mail" created/);
+    const one = await first.local.waitForOutput(
+      /Atera ticket #(\d+) "Outlook does not show new mail" created/,
+    );
     await first.page
       .getByText(`Ticket #${one[1]}: Outlook does not show new mail`)
       .first()
@@ -133,7 +65,7 @@ describe.skipIf(!hasChromium)('npm start on the second day (browser)', () => {
       /Store\s+lowdb\s+\S+\s+\(started fresh; --keep keeps the last run\)/,
     );
     second.local.type('ticket VPN drops every hour');
-    const two = await second.local.waitFor(/Atera ticket #(\d+) "VPN drops every hour" created/);
+    const two = await second.local.waitForOutput(/Atera ticket #(\d+) "VPN drops every hour" created/);
     expect(two[1]).toBe(one[1]);
     await second.page
       .getByText(`Ticket #${two[1]}: VPN drops every hour`)
@@ -148,7 +80,7 @@ describe.skipIf(!hasChromium)('npm start on the second day (browser)', () => {
     const third = await run(['--keep']);
     expect(third.local.output()).toMatch(/kept from the last run/);
     third.local.type('ticket Printer on floor 2 jams');
-    const three = await third.local.waitFor(/Atera ticket #(\d+) "Printer on floor 2 jams" created/);
+    const three = await third.local.waitForOutput(/Atera ticket #(\d+) "Printer on floor 2 jams" created/);
     expect(Number(three[1])).toBe(Number(two[1]) + 1);
     await third.page
       .getByText(`I also received your ticket #${three[1]}`)

@@ -41,6 +41,8 @@ export async function startPlayground(options: {
   dataDir: string;
   botEndpoint: string;
   port: number;
+  /** Added to the Playground's environment (its configuration file). */
+  env?: Record<string, string>;
   /** Where the Playground's own output goes, line by line. */
   print: (line: string) => void;
   timeoutMs?: number;
@@ -72,7 +74,15 @@ export async function startPlayground(options: {
       '--disable-telemetry',
     ],
     {
-      env: inheritedEnvironment({ pathFirst: bin, set: { BROWSER: 'none' } }),
+      env: inheritedEnvironment({
+        pathFirst: bin,
+        set: {
+          BROWSER: 'none',
+          // Its log goes with the run's data, not into the folder npm start was run from.
+          M365_AGENTS_PLAYGROUND_LOGFILE: join(options.dataDir, 'playground.log'),
+          ...options.env,
+        },
+      }),
       stdio: ['ignore', 'pipe', 'pipe'],
       // Its own process group, so stopping it stops whatever it started.
       detached: true,

@@ -1,0 +1,92 @@
+/**
+ * `npm start` as a person runs it (the same CLI, on free ports, in its own process group): the sandboxes,
+ * TicketZero and the Agents Playground. Lines typed at its terminal go to its stdin; stop() ends the whole group,
+ * the Playground included, so nothing outlives the test.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { freePort } from './bot-process.js';
+
+export interface LocalRun {
+  readonly playgroundPort: number;
+  /** `http://127.0.0.1:<playgroundPort>/`, the page a person opens. */
+  readonly playgroundUrl: string;
+  /** Everything the run printed so far. */
+  output(): string;
+  /** Waits until the output matches; the error carries the output. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Types a line at the run's terminal. */
+  type(line: string): void;
+  /** SIGTERM to the process group, then SIGKILL to whatever is left. */
+  stop(): Promise<void>;
+}
+
+export async function startLocalRun(options: {
+  dataDir: string;
+  logLevel?: string;
+  /** More flags (e.g. `--keep`). */
+  args?: string[];
+}): Promise<LocalRun> {
+  const playgroundPort = await freePort();
+  const botPort = await freePort();
+  const child: ChildProcessWithoutNullStreams = spawn(
+    'npx',
+    [
+      'tsx',
+      'src/cli/local-run.ts',
+      '--data-dir',
+      options.dataDir,
+      '--port',
+      String(botPort),
+      '--playground-port',
+      String(playgroundPort),
+      '--log-level',
+      options.logLevel ?? 'warn',
+      ...(options.args ?? []),
+    ],
+    { stdio: 'pipe', env: { ...process.env, FORCE_COLOR: '0' }, detached: true },
+  );
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const waitForOutput = async (pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = output.match(pattern);
+      if (match) return match;
+      if (Date.now() > deadline) throw new Error(`local run never printed ${pattern}; output:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, signal);
+    } catch {
+      // The group has already gone.
+    }
+  };
+
+  const run: LocalRun = {
+    playgroundPort,
+    playgroundUrl: `http://127.0.0.1:${playgroundPort}/`,
+    output: () => output,
+    waitForOutput,
+    type: (line) => child.stdin.write(`${line}\n`),
+    async stop() {
+      signalGroup('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 3_000))]);
+      // npx, tsx and the Playground may outlive the first signal; the group goes as a whole.
+      signalGroup('SIGKILL');
+    },
+  };
+  try {
+    // The banner comes once the Playground listens and TicketZero has started.
+    await waitForOutput(/TicketZero is running locally/, 60_000);
+  } catch (error) {
+    await run.stop();
+    throw error;
+  }
+  return run;
+}
