@@ -3,15 +3,13 @@
  * in a real browser. Every run takes the ticket typed at its terminal; by default the run starts fresh (TicketZero's
  * data and the Atera sandbox's account together), with --keep both are kept and ticket numbers go on.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRun, type LocalRun } from './support/local-run-process.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
+import { CHROMIUM, hasChromium, launchChromium, openPlayground } from './support/playground-browser.js';
 
 describe.skipIf(!hasChromium)('npm start on the second day (browser)', () => {
   let browser: Browser;
@@ -19,11 +17,7 @@ describe.skipIf(!hasChromium)('npm start on the second day (browser)', () => {
   const running: LocalRun[] = [];
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-dev-shm-usage'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -36,12 +30,7 @@ describe.skipIf(!hasChromium)('npm start on the second day (browser)', () => {
   async function run(extra: string[]): Promise<{ local: LocalRun; page: Page }> {
     const local = await startLocalRun({ dataDir, logLevel: 'info', args: extra });
     running.push(local);
-    const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
-    await page.goto(local.playgroundUrl, { waitUntil: 'networkidle' });
-    await page
-      .getByText(/installationUpdate 200/)
-      .first()
-      .waitFor({ timeout: 20_000 });
+    const page = await openPlayground(browser, local.playgroundUrl, 900);
     return { local, page };
   }
 

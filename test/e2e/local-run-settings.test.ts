@@ -4,17 +4,14 @@
  * one that answers, in a real browser on the Agents Playground.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startModelSandbox } from '../../src/sandboxes/model/model-sandbox.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
+import { CHROMIUM, hasChromium, launchChromium, openPlayground } from './support/playground-browser.js';
 const REPO = resolve(import.meta.dirname, '../..');
 const TSX = pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
 
@@ -161,11 +158,7 @@ describe.skipIf(!hasChromium)('npm start with a model server named in .env (brow
         String(playgroundPort),
       ],
     });
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-dev-shm-usage'],
-    });
+    const browser = await launchChromium();
     try {
       await local.waitFor(/TicketZero is running locally/);
       expect(local.output()).toContain(
@@ -184,12 +177,7 @@ describe.skipIf(!hasChromium)('npm start with a model server named in .env (brow
         expect(reached, `the Playground answered on ${address!.address}`).toBe(false);
       }
 
-      const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
-      await page.goto(`http://127.0.0.1:${playgroundPort}/`, { waitUntil: 'networkidle' });
-      await page
-        .getByText(/installationUpdate 200/)
-        .first()
-        .waitFor({ timeout: 20_000 });
+      const page = await openPlayground(browser, `http://127.0.0.1:${playgroundPort}/`, 900);
       local.type('ticket Outlook does not show new mail');
       const created = await local.waitFor(/Atera ticket #(\d+) "Outlook does not show new mail" created/);
       await page

@@ -3,34 +3,21 @@
  * Playground as Teams, a real browser as the person at the keyboard. A ticket typed at the terminal reaches the
  * Playground's chat; a reply typed in the browser reaches the model and Atera.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRun, type LocalRun } from './support/local-run-process.js';
+import {
+  CHROMIUM,
+  hasChromium,
+  launchChromium,
+  openPlayground as openPage,
+} from './support/playground-browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-
-async function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-dev-shm-usage'],
-  });
-}
-
-/** Opens the Playground as a person does: the app is installed for its user (Alex Wilber) on opening. */
-async function openPlayground(browser: Browser, run: LocalRun): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1300, height: 1400 } });
-  await page.goto(run.playgroundUrl, { waitUntil: 'networkidle' });
-  await page
-    .getByText(/installationUpdate 200/)
-    .first()
-    .waitFor({ timeout: 20_000 });
-  return page;
-}
+const openPlayground = (browser: Browser, run: LocalRun): Promise<Page> =>
+  openPage(browser, run.playgroundUrl);
 
 describe.skipIf(!hasChromium)('npm start with the Agents Playground (browser)', () => {
   let run: LocalRun;
