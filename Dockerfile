@@ -12,6 +12,8 @@ COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# npm run build ends with this check: dist/ holds no sandbox and imports only production dependencies.
+COPY scripts/check-build.ts ./scripts/
 RUN npm run build
 
 # ---- runtime: production dependencies and dist/ only, as the unprivileged "node" user ----------------------

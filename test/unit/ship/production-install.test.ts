@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { problemsInBuild } from '../../../scripts/check-build.js';
 import { ROOT } from '../../../scripts/package-app.js';
 import { startAteraSandbox } from '../../../src/sandboxes/atera/atera-sandbox.js';
 import { productionInstall, readDockerfile, runCommand } from './parse-dockerfile.js';
@@ -202,6 +203,34 @@ describe('the production start command (node dist/main.js) on the production ins
 });
 
 describe('the code shipped in dist/', () => {
+  it('holds no sandbox and no local-run code, and imports every production dependency and nothing else', () => {
+    expect(build.ok, build.output).toBe(true);
+    expect(problemsInBuild(join(dir, 'dist'))).toEqual([]);
+  });
+
+  it('is checked by npm run build, which fails on a sandbox in dist/', async () => {
+    expect(pkg.scripts?.build).toMatch(/tsx scripts\/check-build\.ts$/);
+    const planted = await mkdtemp(join(tmpdir(), 'tz-planted-build-'));
+    try {
+      await writeFile(join(planted, 'main.js'), "import './sandboxes/atera/atera-sandbox.js';\n");
+      const { mkdir } = await import('node:fs/promises');
+      await mkdir(join(planted, 'sandboxes', 'atera'), { recursive: true });
+      await writeFile(
+        join(planted, 'sandboxes', 'atera', 'atera-sandbox.js'),
+        "import jwt from 'jsonwebtoken';\n",
+      );
+      expect(problemsInBuild(planted)).toEqual(
+        expect.arrayContaining([
+          'dist/sandboxes/atera/atera-sandbox.js: src/sandboxes is not part of the production build',
+          'dist/main.js imports ./sandboxes/atera/atera-sandbox.js, which is not part of the production build',
+          'dist/sandboxes/atera/atera-sandbox.js imports jsonwebtoken, not a production dependency',
+        ]),
+      );
+    } finally {
+      await rm(planted, { recursive: true, force: true });
+    }
+  });
+
   it('imports only production dependencies and Node built-ins', async () => {
     const tsconfig = await readJson<{ exclude?: string[] }>(join(ROOT, 'tsconfig.build.json'));
     const excluded = (tsconfig.exclude ?? [])
