@@ -5,9 +5,10 @@ import { createPostgresConversationStore } from '../../src/adapters/store/postgr
 import type { ConversationStore } from '../../src/ports/conversation-store.js';
 import { describeConversationStoreContract } from './conversation-store.contract.js';
 import { makeComment, makeConversationRecord } from './fixtures.js';
+import { testDatabaseUrl } from '../support/test-database.js';
 
-// The only place tests read the environment for the store: CI sets it in .ci/run.
-const databaseUrl = process.env['TICKETZERO_TEST_DATABASE_URL'];
+// CI sets it in .ci/run; under CI a missing URL fails the run (test/support/test-database.ts).
+const databaseUrl = testDatabaseUrl();
 
 const schemas: string[] = [];
 function freshSchema(): string {
@@ -18,7 +19,7 @@ function freshSchema(): string {
 
 if (!databaseUrl) {
   describe('the PostgreSQL store', () => {
-    // Skipped only without a database: .ci/run sets TICKETZERO_TEST_DATABASE_URL, so CI runs the suite for real.
+    // Skipped only without a database and outside CI: under CI=true a missing TICKETZERO_TEST_DATABASE_URL fails the run.
     it.skip('runs against a real PostgreSQL (TICKETZERO_TEST_DATABASE_URL unset)', () => {});
   });
 } else {
