@@ -11,6 +11,7 @@
  * - user-message-rules.ts — what a user's message leads to (a round, "is it fixed?", an ending): the one place
  * - user-turns.ts — the user's messages and card buttons recorded at once, the rest done after; messages after a
  *   hand-over
+ * - ticket-standing.ts — where a ticket stands, in the user's words: what a pressed or an old card's button says
  * - assistant-turn.ts — the model's answer, guarded, recorded, then sent; what follows it (hand-over at the limit)
  * - user-chat-outbox.ts — messages to the user: recorded with the state change, then sent, again after a crash
  * - conversation-limits.ts — the 10 rounds / 30 minutes themselves

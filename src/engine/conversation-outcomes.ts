@@ -4,18 +4,17 @@
  * Atera note and the ticket change it implies — followed by the user's card, the thread, and the user's next
  * queued ticket.
  */
-import type { CardSpec } from '../ports/chat.js';
 import { isLive, type ConversationRecord, type OutcomeKind } from '../ports/conversation-store.js';
 import type { Ticket, TicketChange } from '../ports/ticket-desk.js';
 import { note } from './atera-comment-text.js';
 import type { EngineContext } from './engine-context.js';
-import type { EndingOptions, EngineParts, OutcomesPart } from './engine-parts.js';
+import type { EngineParts, OutcomesPart } from './engine-parts.js';
 import { rememberHandOver } from './handed-over.js';
 import { describeReason, handoverComment, resolutionComment, summarise } from './handover-summary.js';
 import { applyPendingChange } from './pending-ticket-change.js';
 import { relaysAteraComments } from './atera-replies.js';
 import { reassignedToSomeoneElse, rememberTechnicianOf } from './ticket-technician.js';
-import { chatEntry, renderChatEntry, withChatMessages } from './user-chat-outbox.js';
+import { chatEntry, withChatMessages } from './user-chat-outbox.js';
 
 export class ConversationOutcomes implements OutcomesPart {
   constructor(
@@ -24,39 +23,37 @@ export class ConversationOutcomes implements OutcomesPart {
   ) {}
 
   /** Each ending is one write that only applies to a live conversation, so carrying it out twice is harmless. */
-  async carryOut(ticketId: number, options: EndingOptions = {}): Promise<ConversationRecord | null> {
+  async carryOut(ticketId: number): Promise<ConversationRecord | null> {
     const record = await this.ctx.deps.store.getConversation(ticketId);
     const step = record?.pendingStep;
     if (!record || !step) return record;
     switch (step.kind) {
       case 'resolve':
-        return this.resolve(ticketId, step.reason, options);
+        return this.resolve(ticketId, step.reason);
       case 'escalate':
-        return this.endAs(ticketId, 'escalated', step.reason, step.note ?? null, undefined, options);
+        return this.endAs(ticketId, 'escalated', step.reason, step.note ?? null);
       case 'time_out':
-        return this.endAs(ticketId, 'timed_out', 'time_limit', null, undefined, options);
+        return this.endAs(ticketId, 'timed_out', 'time_limit', null);
     }
   }
 
-  async resolve(
-    ticketId: number,
-    reason: string,
-    options: EndingOptions = {},
-  ): Promise<ConversationRecord | null> {
+  async resolve(ticketId: number, reason: string): Promise<ConversationRecord | null> {
     const now = this.ctx.now();
     const ended = await this.ctx.write(ticketId, (current) => {
       if (!current || !isLive(current.state)) return { result: null };
-      let next: ConversationRecord = {
-        ...current,
-        state: 'resolved',
-        awaitingAnswer: false,
-        answerLease: null,
-        pendingStep: null,
-        outcome: { kind: 'resolved', reason, at: now },
-        pendingTicketChange: { status: 'Resolved' },
-      };
-      if (!options.announced)
-        next = withChatMessages(next, chatEntry(this.ctx, { card: 'resolution_summary' }));
+      // The summary reaches the chat once, from here, however the user confirmed (words or a button).
+      const next = withChatMessages(
+        {
+          ...current,
+          state: 'resolved',
+          awaitingAnswer: false,
+          answerLease: null,
+          pendingStep: null,
+          outcome: { kind: 'resolved', reason, at: now },
+          pendingTicketChange: { status: 'Resolved' },
+        },
+        chatEntry(this.ctx, { card: 'resolution_summary' }),
+      );
       return { conversation: next, comments: [this.ctx.internal(resolutionComment(next))], result: next };
     });
     if (!ended) return null;
@@ -65,21 +62,6 @@ export class ConversationOutcomes implements OutcomesPart {
     await applyPendingChange(this.ctx, ended);
     await this.finish(ended, 'Resolved: the user confirmed the fix.');
     return ended;
-  }
-
-  resolutionCard(record: ConversationRecord): CardSpec {
-    return this.cardFor(record, 'resolution_summary');
-  }
-
-  handoverCard(record: ConversationRecord): CardSpec {
-    return this.cardFor(record, 'handover_notice');
-  }
-
-  /** The card the chat outbox would send, for the button press that replaces its card with it. */
-  private cardFor(record: ConversationRecord, card: 'resolution_summary' | 'handover_notice'): CardSpec {
-    const rendered = renderChatEntry(record, chatEntry(this.ctx, { card }), this.ctx.settings.maxRounds);
-    if (rendered?.kind !== 'card') throw new Error(`no ${card} card for ticket ${record.ticketId}`);
-    return rendered.card;
   }
 
   async escalate(ticketId: number, reason: string, modelNote?: string | null, by?: string): Promise<void> {
@@ -97,7 +79,6 @@ export class ConversationOutcomes implements OutcomesPart {
     reason: string,
     modelNote: string | null,
     by?: string,
-    options: EndingOptions = {},
   ): Promise<ConversationRecord | null> {
     const now = this.ctx.now();
     const { escalation } = this.ctx.settings;
@@ -115,7 +96,8 @@ export class ConversationOutcomes implements OutcomesPart {
         outcome: { kind, reason, at: now, ...(by ? { by } : {}) },
         pendingTicketChange: Object.keys(change).length > 0 ? change : null,
       };
-      if (!options.announced && current.chatConversationId) {
+      // The hand-over notice reaches the chat once, from here, however it was asked for.
+      if (current.chatConversationId) {
         next = withChatMessages(next, chatEntry(this.ctx, { card: 'handover_notice' }));
       }
       return {

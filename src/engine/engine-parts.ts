@@ -4,7 +4,6 @@
  * part gets this set, filled in by `createConversationEngine` before any of them runs, instead of importing
  * the others.
  */
-import type { CardSpec } from '../ports/chat.js';
 import type { ConversationRecord, OutcomeKind } from '../ports/conversation-store.js';
 import type { StartResult } from './conversation-engine.js';
 import type { TechniciansThread } from './technicians-thread.js';
@@ -30,17 +29,10 @@ export interface AssistantPart {
 }
 
 /** conversation-outcomes.ts */
-/** How an ending reaches the user: as a card in the chat, or (`announced`) as the card replacing a pressed one. */
-export interface EndingOptions {
-  announced?: boolean;
-}
-
 export interface OutcomesPart {
   /** Carries out the pending step recorded with the user's last message; the record afterwards. */
-  carryOut(ticketId: number, options?: EndingOptions): Promise<ConversationRecord | null>;
-  resolve(ticketId: number, reason: string, options?: EndingOptions): Promise<ConversationRecord | null>;
-  resolutionCard(record: ConversationRecord): CardSpec;
-  handoverCard(record: ConversationRecord): CardSpec;
+  carryOut(ticketId: number): Promise<ConversationRecord | null>;
+  resolve(ticketId: number, reason: string): Promise<ConversationRecord | null>;
   escalate(ticketId: number, reason: string, modelNote?: string | null, by?: string): Promise<void>;
   timeOut(ticketId: number): Promise<void>;
   endAs(
@@ -49,7 +41,6 @@ export interface OutcomesPart {
     reason: string,
     modelNote: string | null,
     by?: string,
-    options?: EndingOptions,
   ): Promise<ConversationRecord | null>;
 }
 

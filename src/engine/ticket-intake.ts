@@ -13,7 +13,7 @@ import { deadlineFrom } from './conversation-limits.js';
 import type { EngineContext } from './engine-context.js';
 import type { EngineParts, IntakePart } from './engine-parts.js';
 import { rememberTechnicianOf } from './ticket-technician.js';
-import { ticketSummary } from './ticket-summary.js';
+import { ticketIntroCard } from './ticket-summary.js';
 
 export class TicketIntake implements IntakePart {
   constructor(
@@ -170,12 +170,7 @@ export class TicketIntake implements IntakePart {
       // The ticket card is the first message; only once it reached the user do the conversation and its clock start.
       const conversationId = await this.ctx.sendToUser(record, chatId, {
         kind: 'card',
-        card: {
-          kind: 'ticket_intro',
-          ticket: ticketSummary(record, settings.maxRounds),
-          maxRounds: settings.maxRounds,
-          maxMinutes: settings.maxMinutes,
-        },
+        card: ticketIntroCard(record, settings),
       });
       const now = this.ctx.clock();
       const started = await this.ctx.write(record.ticketId, (current) => {

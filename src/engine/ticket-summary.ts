@@ -1,5 +1,6 @@
-import type { ConversationPhase, TicketSummary } from '../ports/chat.js';
+import type { CardSpec, ConversationPhase, TicketSummary } from '../ports/chat.js';
 import type { ConversationRecord, ConversationState } from '../ports/conversation-store.js';
+import type { LimitSettings } from './conversation-limits.js';
 
 const PHASES: Record<ConversationState, ConversationPhase> = {
   queued: 'waiting',
@@ -48,5 +49,20 @@ export function ticketSummary(record: ConversationRecord, maxRounds: number): Ti
           ],
         }
       : undefined,
+  };
+}
+
+/** The ticket card, the user's first message; `settled` once its buttons no longer apply. */
+export function ticketIntroCard(
+  record: ConversationRecord,
+  settings: Pick<LimitSettings, 'maxRounds' | 'maxMinutes'>,
+  settled?: string,
+): Extract<CardSpec, { kind: 'ticket_intro' }> {
+  return {
+    kind: 'ticket_intro',
+    ticket: ticketSummary(record, settings.maxRounds),
+    maxRounds: settings.maxRounds,
+    maxMinutes: settings.maxMinutes,
+    ...(settled ? { settled } : {}),
   };
 }

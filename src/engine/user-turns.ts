@@ -5,18 +5,24 @@
  * the model's answer, the confirmation question, an ending. After a hand-over, the user's messages still reach
  * the ticket and its thread for the technician. Every message not acted on is logged with the reason.
  */
-import type { CardSpec } from '../ports/chat.js';
 import { asTicketZeroError } from '../errors.js';
 import { isLive, type ConversationRecord, type Turn } from '../ports/conversation-store.js';
-import type { UserCardAction, UserMessage } from '../ports/support-engine.js';
+import type {
+  UserCardAction,
+  UserCardAnswer,
+  UserCardKind,
+  UserCardVerb,
+  UserMessage,
+} from '../ports/support-engine.js';
 import { newAnswerLease } from './answer-lease.js';
 import { userTurnComment } from './atera-comment-text.js';
 import type { EngineContext } from './engine-context.js';
 import type { EngineParts } from './engine-parts.js';
 import { handOverFor } from './handed-over.js';
-import { ticketSummary } from './ticket-summary.js';
+import { ticketIntroCard, ticketSummary } from './ticket-summary.js';
+import { hasEnded, ticketStanding } from './ticket-standing.js';
 import { repeatsChat } from './atera-replies.js';
-import { chatEntry, withChatMessages } from './user-chat-outbox.js';
+import { CONFIRM_QUESTION, chatEntry, withChatMessages } from './user-chat-outbox.js';
 import { decideUserMessage, type UserMessageDecision } from './user-message-rules.js';
 import { UserRateLimit } from './user-rate-limit.js';
 
@@ -199,8 +205,8 @@ export class UserTurns {
   }
 
   /** What a recorded message leads to, after the inbound request was answered. */
-  private followUp(recorded: Extract<Recorded, { kind: 'recorded' }>): void {
-    const { record, decision, text } = recorded;
+  private followUp(recorded: Extract<Recorded, { kind: 'recorded' }>, mirrored = recorded.text): void {
+    const { record, decision } = recorded;
     const log = this.ctx.logFor(record);
     if (decision.next === 'record_only') {
       log.info({ round: record.rounds, why: decision.why }, 'message recorded, not answered');
@@ -218,7 +224,7 @@ export class UserTurns {
     this.ctx.background(record.ticketId, 'user message', async () => {
       // Most messages queue nothing for the chat: no store read for them.
       if (record.chatOutbox?.length) await this.parts.chatOutbox.deliver(record.ticketId);
-      await this.parts.thread.mirror(record, 'user', text);
+      await this.parts.thread.mirror(record, 'user', mirrored);
       if (decision.next === 'answer') {
         await this.parts.assistant.answerPending(record.ticketId, { typingShown: true });
       } else if (decision.next === 'ask_confirmation') {
@@ -344,23 +350,35 @@ export class UserTurns {
     this.followUp(recorded);
   }
 
-  /** Returns the card that replaces the one whose button was pressed, or null to leave it. */
-  async onUserCardAction(action: UserCardAction): Promise<CardSpec | null> {
+  /**
+   * A button on one of the user's cards. On a live conversation the press is the user's words ("Yes, it’s fixed.")
+   * and leads where those words would (recorded, decided and followed up the same way, so the summary or the
+   * hand-over notice reaches the chat once, from the chat outbox); the pressed card then shows where the ticket
+   * stands. A button that no longer applies — the conversation ended, or went on without it — answers with where
+   * the ticket stands instead.
+   */
+  async onUserCardAction(action: UserCardAction): Promise<UserCardAnswer> {
     const record = await this.ctx.deps.store.getConversation(action.ticketId);
     // A card action only ever acts on the presser's own ticket.
-    if (!record || record.user?.id !== action.userId) return null;
+    if (!record || record.user?.id !== action.userId) {
+      this.ctx.log.info(
+        { ticketId: action.ticketId, verb: action.verb, known: Boolean(record) },
+        'card action not acted on: not a ticket of the presser',
+      );
+      return { kind: 'text', text: NOT_YOUR_TICKET };
+    }
     const log = this.ctx.logFor(record);
     const talking = record.state === 'active' || record.state === 'awaiting_confirmation';
-    if (!talking || !record.chatConversationId) {
-      log.info({ verb: action.verb, state: record.state }, 'card action not acted on: conversation not live');
-      return null;
+    const noQuestion = action.verb === 'still_broken' && record.state !== 'awaiting_confirmation';
+    // An ending recorded a moment ago (the same button pressed twice) is not pressed again.
+    if (!talking || !record.chatConversationId || noQuestion || hasEnded(record)) {
+      log.info(
+        { verb: action.verb, state: record.state },
+        'card action not acted on: the conversation is not where the card was',
+      );
+      return this.pressedCardAnswer(record, action, { already: true });
     }
-    const words: Record<UserCardAction['verb'], string> = {
-      confirm_fixed: 'Yes, it’s fixed.',
-      still_broken: 'No, it’s still broken.',
-      ask_human: 'I’d like to talk to a technician.',
-    };
-    const text = words[action.verb];
+    const text = CARD_WORDS[action.verb];
     const message: UserMessage = {
       conversationId: record.chatConversationId,
       activityId: `card:${action.verb}:${record.turns.length}`,
@@ -401,29 +419,62 @@ export class UserTurns {
       }
       return d;
     });
-    if (recorded.kind !== 'recorded') return null;
-    const { decision } = recorded;
-    log.info({ verb: action.verb, why: decision.why }, 'card action recorded');
-    if (typeof decision.next === 'object') {
-      await this.parts.thread.mirror(recorded.record, 'user', `${text} (card)`);
+    if (recorded.kind !== 'recorded') {
+      // Pressed twice, or the conversation ended a moment ago: the card shows where it stands now.
+      const current = (await this.ctx.deps.store.getConversation(record.ticketId)) ?? record;
+      log.info(
+        { verb: action.verb, state: current.state, result: recorded.kind },
+        'card action not acted on',
+      );
+      return this.pressedCardAnswer(current, action, { already: true });
     }
-    if (typeof decision.next === 'object' && decision.next.kind === 'resolve') {
-      // The pressed card becomes the resolution summary, so the chat does not get a second one.
-      const resolved = await this.parts.outcomes.carryOut(record.ticketId, { announced: true });
-      return resolved?.state === 'resolved' ? this.parts.outcomes.resolutionCard(resolved) : null;
+    log.info({ verb: action.verb, why: recorded.decision.why }, 'card action recorded');
+    // From here on as if the user had written the words: the ending, the answer, the thread.
+    this.followUp(recorded, `${text} (card)`);
+    return this.pressedCardAnswer(recorded.record, action, {
+      questionAnswered: recorded.decision.next === 'answer',
+    });
+  }
+
+  /**
+   * What the pressed card shows afterwards: itself without buttons and with where the ticket stands, once its
+   * buttons no longer apply (the conversation ended or is about to, or its question was answered); otherwise it
+   * stays as it is and a message beside it says where the ticket stands.
+   */
+  private pressedCardAnswer(
+    record: ConversationRecord,
+    action: UserCardAction,
+    options: { already?: boolean; questionAnswered?: boolean },
+  ): UserCardAnswer {
+    const ended = hasEnded(record);
+    const line = ticketStanding(record, {
+      now: this.ctx.clock(),
+      ...(action.timeZone ? { timeZone: action.timeZone } : {}),
+      // "Already" only for an ending that was there before this press.
+      already: Boolean(options.already) && ended,
+    });
+    const card = action.card ?? CARD_OF_VERB[action.verb];
+    if (!card || !(ended || options.questionAnswered)) return { kind: 'text', text: line };
+    if (card === 'ticket_intro') {
+      return { kind: 'card', card: ticketIntroCard(record, this.ctx.settings, line) };
     }
-    if (typeof decision.next === 'object' && decision.next.kind === 'escalate') {
-      const ended = await this.parts.outcomes.carryOut(record.ticketId, { announced: true });
-      return ended ? this.parts.outcomes.handoverCard(ended) : null;
-    }
-    this.followUp(recorded);
-    if (decision.next === 'answer') {
-      return {
-        kind: 'confirm_fix',
-        ticket: ticketSummary(recorded.record, this.ctx.settings.maxRounds),
-        question: 'Thanks — let’s keep going.',
-      };
-    }
-    return null;
+    const ticket = ticketSummary(record, this.ctx.settings.maxRounds);
+    return { kind: 'card', card: { kind: 'confirm_fix', ticket, question: CONFIRM_QUESTION, settled: line } };
   }
 }
+
+const NOT_YOUR_TICKET =
+  'This card is not about a ticket of yours that I know. If something is still wrong, please contact your IT support.';
+
+/** What each button says, as the user's words on the ticket. */
+const CARD_WORDS: Record<UserCardVerb, string> = {
+  confirm_fixed: 'Yes, it’s fixed.',
+  still_broken: 'No, it’s still broken.',
+  ask_human: 'I’d like to talk to a technician.',
+};
+
+/** The card a button is on, for cards sent before they said so (both cards say “It’s fixed”). */
+const CARD_OF_VERB: Partial<Record<UserCardVerb, UserCardKind>> = {
+  still_broken: 'confirm_fix',
+  ask_human: 'ticket_intro',
+};

@@ -34,10 +34,13 @@ export interface TicketSummary {
 }
 
 export type CardSpec =
-  /** First message to the end user: the ticket, what TicketZero will do, that a human can be asked for. */
-  | { kind: 'ticket_intro'; ticket: TicketSummary; maxRounds: number; maxMinutes: number }
-  /** Asks the end user to confirm the fix: "Yes, it's fixed" / "No, still broken". */
-  | { kind: 'confirm_fix'; ticket: TicketSummary; question: string }
+  /**
+   * First message to the end user: the ticket, what TicketZero will do, that a human can be asked for. With
+   * `settled`, the card's buttons no longer apply: they are left out and the line says where the ticket stands.
+   */
+  | { kind: 'ticket_intro'; ticket: TicketSummary; maxRounds: number; maxMinutes: number; settled?: string }
+  /** Asks the end user to confirm the fix: "Yes, it's fixed" / "No, still broken". `settled` as above. */
+  | { kind: 'confirm_fix'; ticket: TicketSummary; question: string; settled?: string }
   /** Sent to the end user when the ticket is resolved. */
   | { kind: 'resolution_summary'; ticket: TicketSummary; problem: string; steps: string[]; result: string }
   /** Sent to the end user when a human takes over. */

@@ -20,13 +20,27 @@ export interface UserMessage {
 
 export type UserCardVerb = 'confirm_fixed' | 'still_broken' | 'ask_human';
 
+/** The user's cards that carry buttons. */
+export type UserCardKind = Extract<CardSpec['kind'], 'ticket_intro' | 'confirm_fix'>;
+
 export interface UserCardAction {
   conversationId: string;
   userId: string;
   tenantId: string;
   ticketId: number;
   verb: UserCardVerb;
+  /** The card the button is on, as the card says; absent on cards sent before they said so. */
+  card?: UserCardKind;
+  /** The user's time zone as Teams reports it (IANA, e.g. "Europe/Berlin"), for times in the answer. */
+  timeZone?: string;
 }
+
+/**
+ * What the user sees after pressing a button: the pressed card as it is now (its buttons gone once they no longer
+ * apply), or a short message beside it when the card stays as it was. What the press leads to (the resolution
+ * summary, the hand-over notice) reaches the chat as a message of its own, exactly as when the user writes it.
+ */
+export type UserCardAnswer = { kind: 'card'; card: CardSpec } | { kind: 'text'; text: string };
 
 export interface TechnicianIdentity {
   /** Entra object id (activity.from.aadObjectId); never taken from message text. */
@@ -61,8 +75,7 @@ export interface TechnicianCardAction {
 
 export interface SupportEngine {
   onUserMessage(message: UserMessage): Promise<void>;
-  /** Returns the card that replaces the one whose button was pressed, or null to leave it. */
-  onUserCardAction(action: UserCardAction): Promise<CardSpec | null>;
+  onUserCardAction(action: UserCardAction): Promise<UserCardAnswer>;
   /** Returns the reply to post where the command was said. */
   onTechnicianCommand(command: TechnicianCommand): Promise<OutgoingMessage>;
   onTechnicianCardAction(action: TechnicianCardAction): Promise<CardSpec | null>;

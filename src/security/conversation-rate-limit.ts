@@ -9,7 +9,7 @@ import { UserRateLimit } from '../engine/user-rate-limit.js';
 import type { OutgoingMessage } from '../ports/chat.js';
 import type { Clock } from '../ports/clock.js';
 import type { Log } from '../ports/log.js';
-import type { SupportEngine } from '../ports/support-engine.js';
+import type { SupportEngine, UserCardAnswer } from '../ports/support-engine.js';
 
 export interface ConversationRateLimitDeps {
   turnsPerMinute: number;
@@ -27,6 +27,12 @@ export const SLOW_DOWN_REPLY = {
   text: 'Too many commands in this channel right now. Please wait a minute and try again.',
 } as const satisfies OutgoingMessage;
 
+/** The answer to a card button pressed over the limit (the card stays as it is). */
+export const SLOW_DOWN_PRESSES = {
+  kind: 'text',
+  text: 'Too many button presses right now. Please wait a minute and try again.',
+} as const satisfies UserCardAnswer;
+
 export function withConversationRateLimit(
   engine: SupportEngine,
   deps: ConversationRateLimitDeps,
@@ -43,7 +49,7 @@ export function withConversationRateLimit(
   return {
     onUserMessage: (message) => engine.onUserMessage(message),
     async onUserCardAction(action) {
-      if (!allow(action.conversationId, 'card_action')) return null;
+      if (!allow(action.conversationId, 'card_action')) return SLOW_DOWN_PRESSES;
       return engine.onUserCardAction(action);
     },
     async onTechnicianCommand(command) {

@@ -55,11 +55,12 @@ describe('a model that ignores every answer format (plain prose, no control line
           .join('\n'),
       ).toMatch(/TicketZero resolved this ticket/),
     );
-    // One summary card: the pressed card became it, none was sent besides.
-    const summaries = chatView(running.connector, conversationId).filter((t) =>
-      /Fixed — you confirmed it works/.test(t),
+    // One summary card in the chat; the pressed card shows the ticket resolved (test/e2e/card-buttons.test.ts).
+    await eventually(() =>
+      expect(
+        chatView(running!.connector, conversationId).filter((t) => t.includes('✔ Resolved')),
+      ).toHaveLength(1),
     );
-    expect(summaries).toHaveLength(0);
   });
 
   it('resolves the ticket from the ticket card’s “It’s fixed” button at any point', async () => {
@@ -75,8 +76,13 @@ describe('a model that ignores every answer format (plain prose, no control line
       { verb: 'confirm_fixed', ticketId: ticket.id },
       { replyToId: intro.activityId },
     );
-    expect(JSON.stringify(response)).toMatch(/you confirmed it works/);
+    expect(JSON.stringify(response)).toMatch(/is resolved \(you confirmed it at/);
     await eventually(() => expect(running!.stack.atera.getTicket(ticket.id)?.TicketStatus).toBe('Resolved'));
+    await eventually(() =>
+      expect(
+        chatView(running!.connector, conversationId).filter((t) => t.includes('✔ Resolved')),
+      ).toHaveLength(1),
+    );
   });
 
   it('keeps the conversation going on a plain-prose answer: nothing the model writes ends it', async () => {

@@ -10,6 +10,7 @@ import type { Config } from '../../src/config/load-config.js';
 import { createBotFrameworkAuthentication } from '../../src/http/bot-authentication.js';
 import { createHttpServer, listen, type ListeningServer } from '../../src/http/server.js';
 import { silentLog } from '../../src/ports/log.js';
+import type { CardSpec } from '../../src/ports/chat.js';
 import type { TenantRef } from '../../src/ports/user-directory.js';
 import {
   startConnectorSandbox,
@@ -172,10 +173,15 @@ describe('the Teams bot, driven over HTTP by the connector sandbox', () => {
 
     it('answers a card button with the card that replaces it (Universal Actions)', async () => {
       const conversationId = await sandbox.installFor(megan);
-      engine.userCardReply = () => sampleCardSpecs['resolution-summary']!;
+      const settled = {
+        ...sampleCardSpecs['confirm-fix']!,
+        settled: 'Ticket #4711 is resolved.',
+      } as CardSpec;
+      engine.userCardReply = () => ({ kind: 'card', card: settled });
       const body = await sandbox.clickAction(megan, conversationId, {
         verb: 'confirm_fixed',
         ticketId: 4711,
+        card: 'confirm_fix',
       });
       expect(engine.userCardActions.at(-1)).toEqual({
         conversationId,
@@ -183,11 +189,23 @@ describe('the Teams bot, driven over HTTP by the connector sandbox', () => {
         tenantId: TENANT,
         ticketId: 4711,
         verb: 'confirm_fixed',
+        card: 'confirm_fix',
       });
       expect(body).toEqual({
         statusCode: 200,
         type: 'application/vnd.microsoft.card.adaptive',
-        value: renderCard(sampleCardSpecs['resolution-summary']!),
+        value: renderCard(settled),
+      });
+    });
+
+    it('answers a card button with a message beside the card when the engine leaves the card as it is', async () => {
+      const conversationId = await sandbox.installFor(megan);
+      engine.userCardReply = () => ({ kind: 'text', text: 'Ticket #4711 is paused.' });
+      const body = await sandbox.clickAction(megan, conversationId, { verb: 'ask_human', ticketId: 4711 });
+      expect(body).toEqual({
+        statusCode: 200,
+        type: 'application/vnd.microsoft.activity.message',
+        value: 'Ticket #4711 is paused.',
       });
     });
 

@@ -10,9 +10,9 @@ import type {
   SupportEngine,
   TechnicianCardVerb,
   TechnicianIdentity,
+  UserCardKind,
   UserCardVerb,
 } from '../../ports/support-engine.js';
-import type { CardSpec } from '../../ports/chat.js';
 import { ADAPTIVE_CARD_CONTENT_TYPE } from './cards/adaptive-card.js';
 import { cardAttachment, renderCard } from './cards/render-card.js';
 import { cleanMessageText, mentionsBot, otherMentions } from './message-text.js';
@@ -101,6 +101,17 @@ async function sendInvokeResponse(context: TurnContext, body: CardActionResponse
   await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 200, body } });
 }
 
+/** The user's card a button is on, as the card's data says (see the card builders). */
+function userCardOf(card: unknown): { card?: UserCardKind } {
+  return card === 'ticket_intro' || card === 'confirm_fix' ? { card } : {};
+}
+
+/** The user's time zone as Teams reports it with the activity (IANA name), when it looks like one. */
+function timeZoneOf(activity: Partial<Activity>): { timeZone?: string } {
+  const zone = activity.localTimezone;
+  return typeof zone === 'string' && /^[A-Za-z0-9_+\-/]{1,64}$/.test(zone) ? { timeZone: zone } : {};
+}
+
 function badAction(message: string): CardActionResponse {
   return { statusCode: 400, type: 'application/vnd.microsoft.error', value: { code: 'BadRequest', message } };
 }
@@ -114,7 +125,7 @@ export function registerRoutes(app: Application<TurnState>, deps: RouteDeps): vo
       await kv.rememberServiceUrl(tenantId, context.activity.serviceUrl);
   }
 
-  // Card buttons (Action.Execute → invoke "adaptiveCard/action"), answered with the replacing card.
+  // Card buttons (Action.Execute → invoke "adaptiveCard/action"), answered with the replacing card or a message.
   app.addRoute(
     async (context) =>
       context.activity.type === ActivityTypes.Invoke && context.activity.name === 'adaptiveCard/action',
@@ -126,6 +137,7 @@ export function registerRoutes(app: Application<TurnState>, deps: RouteDeps): vo
       const verb = typeof action?.verb === 'string' ? action.verb : '';
       const data = (typeof action?.data === 'object' && action.data !== null ? action.data : {}) as {
         ticketId?: unknown;
+        card?: unknown;
       };
       const ticketId = typeof data.ticketId === 'string' ? Number(data.ticketId) : data.ticketId;
       if (
@@ -136,32 +148,41 @@ export function registerRoutes(app: Application<TurnState>, deps: RouteDeps): vo
         await sendInvokeResponse(context, badAction('The card action carries no ticket.'));
         return;
       }
-      const tenantId = tenantOf(activity);
       const conversationId = activity.conversation.id;
       const turnLog = log.child({ ticketId, conversationId, verb });
-      let card: CardSpec | null;
       if ((USER_VERBS as readonly string[]).includes(verb)) {
-        card = await deps.engine().onUserCardAction({
+        // The end user's card: the engine answers with the pressed card as it is now, or a message beside it.
+        const answer = await deps.engine().onUserCardAction({
           conversationId,
           userId: activity.from.aadObjectId ?? activity.from.id,
-          tenantId,
+          tenantId: tenantOf(activity),
           ticketId,
           verb: verb as UserCardVerb,
+          ...userCardOf(data.card),
+          ...timeZoneOf(activity),
         });
-      } else if ((TECHNICIAN_VERBS as readonly string[]).includes(verb)) {
-        const where = channelDataOf(activity);
-        card = await deps.engine().onTechnicianCardAction({
-          from: technicianOf(activity),
-          conversationId,
-          teamId: where.team?.id ?? null,
-          channelId: where.channel?.id ?? null,
-          ticketId,
-          verb: verb as TechnicianCardVerb,
-        });
-      } else {
+        turnLog.info({ replaced: answer.kind === 'card' }, 'card action handled');
+        await sendInvokeResponse(
+          context,
+          answer.kind === 'card'
+            ? { statusCode: 200, type: ADAPTIVE_CARD_CONTENT_TYPE, value: renderCard(answer.card) }
+            : { statusCode: 200, type: 'application/vnd.microsoft.activity.message', value: answer.text },
+        );
+        return;
+      }
+      if (!(TECHNICIAN_VERBS as readonly string[]).includes(verb)) {
         await sendInvokeResponse(context, badAction(`Unknown action "${verb.slice(0, 40)}".`));
         return;
       }
+      const where = channelDataOf(activity);
+      const card = await deps.engine().onTechnicianCardAction({
+        from: technicianOf(activity),
+        conversationId,
+        teamId: where.team?.id ?? null,
+        channelId: where.channel?.id ?? null,
+        ticketId,
+        verb: verb as TechnicianCardVerb,
+      });
       turnLog.info({ replaced: card !== null }, 'card action handled');
       if (!card) {
         await sendInvokeResponse(context, {

@@ -50,9 +50,33 @@ describe('the Adaptive Cards TicketZero sends', () => {
   it('asks the user to confirm the fix with confirm_fixed and still_broken for the ticket', () => {
     const card = renderCard(sampleCardSpecs['confirm-fix']!);
     expect(executeActions(card).map((a) => [a.verb, a.data])).toEqual([
-      ['confirm_fixed', { ticketId: 4711 }],
-      ['still_broken', { ticketId: 4711 }],
+      ['confirm_fixed', { ticketId: 4711, card: 'confirm_fix' }],
+      ['still_broken', { ticketId: 4711, card: 'confirm_fix' }],
     ]);
+  });
+
+  it('names the card in each of the user’s buttons, so a press is answered with that card', () => {
+    const card = renderCard(sampleCardSpecs['ticket-intro']!);
+    expect(executeActions(card).map((a) => a.data)).toEqual([
+      { ticketId: 4711, card: 'ticket_intro' },
+      { ticketId: 4711, card: 'ticket_intro' },
+    ]);
+  });
+
+  it('shows a settled user card without buttons, with where the ticket stands as plain text', () => {
+    for (const name of ['ticket-intro-settled', 'confirm-fix-settled']) {
+      const spec = sampleCardSpecs[name]!;
+      const card = renderCard(spec);
+      expect(card.actions).toBeUndefined();
+      const settled = 'settled' in spec ? spec.settled! : '';
+      expect(card.body.at(-1)).toEqual({
+        type: 'Container',
+        style: 'emphasis',
+        spacing: 'medium',
+        items: [{ type: 'RichTextBlock', inlines: [{ type: 'TextRun', text: settled }] }],
+      });
+      expect(card.fallbackText).toBe(settled);
+    }
   });
 
   it('offers the user “It’s fixed” and “Talk to a technician” from the first card', () => {

@@ -158,11 +158,14 @@ describe('resolution', () => {
       ticketId: 32,
       verb: 'confirm_fixed' as const,
     };
-    expect(await h.engine.onUserCardAction({ ...base, userId: 'aad-someone-else' })).toBeNull();
+    expect(await h.engine.onUserCardAction({ ...base, userId: 'aad-someone-else' })).toMatchObject({
+      kind: 'text',
+    });
     expect((await h.store.getConversation(32))?.state).toBe('awaiting_confirmation');
-    const card = await h.engine.onUserCardAction({ ...base, userId: 'aad-megan' });
-    expect(card?.kind).toBe('resolution_summary');
+    const answer = await h.engine.onUserCardAction({ ...base, userId: 'aad-megan' });
+    expect(answer).toMatchObject({ kind: 'text', text: expect.stringMatching(/^Ticket #32 is resolved/) });
     expect((await h.store.getConversation(32))?.state).toBe('resolved');
+    expect(h.chat.cards('resolution_summary')).toHaveLength(1);
   });
 
   it('retries the Atera status change on the next tick when Atera fails', async () => {

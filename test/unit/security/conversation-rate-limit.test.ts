@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { SupportEngine, UserMessage } from '../../../src/ports/support-engine.js';
 import { silentLog } from '../../../src/ports/log.js';
-import { SLOW_DOWN_REPLY, withConversationRateLimit } from '../../../src/security/conversation-rate-limit.js';
+import {
+  SLOW_DOWN_PRESSES,
+  SLOW_DOWN_REPLY,
+  withConversationRateLimit,
+} from '../../../src/security/conversation-rate-limit.js';
 import { ManualClock } from '../../support/in-memory-ports.js';
 
 function countingEngine(): SupportEngine & { calls: string[] } {
@@ -13,7 +17,7 @@ function countingEngine(): SupportEngine & { calls: string[] } {
     },
     async onUserCardAction(a) {
       calls.push(`user_card:${a.conversationId}`);
-      return null;
+      return { kind: 'text', text: 'pressed' };
     },
     async onTechnicianCommand(c) {
       calls.push(`command:${c.conversationId}`);
@@ -108,7 +112,7 @@ describe('the per-conversation turn limit', () => {
     expect(third).toEqual(SLOW_DOWN_REPLY);
   });
 
-  it('answers card presses over the limit with no change', async () => {
+  it('answers card presses over the limit with a request to wait, leaving the card as it is', async () => {
     const engine = countingEngine();
     const limited = withConversationRateLimit(engine, {
       turnsPerMinute: 1,
@@ -124,7 +128,7 @@ describe('the per-conversation turn limit', () => {
     };
 
     await limited.onUserCardAction(press);
-    expect(await limited.onUserCardAction(press)).toBeNull();
+    expect(await limited.onUserCardAction(press)).toEqual(SLOW_DOWN_PRESSES);
     expect(engine.calls).toEqual(['user_card:a:c']);
   });
 });

@@ -89,6 +89,39 @@ describe('routing Teams activities to the engine', () => {
     expect(engine.calls()).toBe(0);
   });
 
+  it('hands a card press to the engine with the card the button is on and the user’s time zone', async () => {
+    const pressed = (data: Record<string, unknown>, localTimezone?: string) =>
+      adapter.send(
+        personal({
+          type: 'invoke',
+          name: 'adaptiveCard/action',
+          value: { action: { type: 'Action.Execute', verb: 'confirm_fixed', data } },
+          ...(localTimezone !== undefined ? { localTimezone } : {}),
+        }),
+      );
+    await pressed({ ticketId: 7, card: 'confirm_fix' }, 'Europe/Berlin');
+    // A card that does not say which it is, or says something else, and a time zone that is not a zone name.
+    await pressed({ ticketId: 8 }, '<b>Europe</b>');
+    await pressed({ ticketId: 9, card: 'resolution_summary' });
+    expect(engine.userCardActions).toEqual([
+      expect.objectContaining({ ticketId: 7, card: 'confirm_fix', timeZone: 'Europe/Berlin' }),
+      {
+        conversationId: 'a:megan',
+        userId: 'aad-megan',
+        tenantId: TENANT,
+        ticketId: 8,
+        verb: 'confirm_fixed',
+      },
+      {
+        conversationId: 'a:megan',
+        userId: 'aad-megan',
+        tenantId: TENANT,
+        ticketId: 9,
+        verb: 'confirm_fixed',
+      },
+    ]);
+  });
+
   it('remembers a team the bot is added to, so its members may capture a channel', async () => {
     await adapter.send(
       personal({

@@ -42,6 +42,11 @@ export function plainParagraph(text: string, options: { subtle?: boolean } = {})
   };
 }
 
+/** What a user's card shows once its buttons no longer apply (they are left out): where the ticket stands. */
+export function settledLine(text: string): CardElement {
+  return { type: 'Container', style: 'emphasis', spacing: 'medium', items: [plainParagraph(text)] };
+}
+
 export function label(text: string): TextBlock {
   return { type: 'TextBlock', text, weight: 'bolder', spacing: 'medium', wrap: true };
 }
