@@ -3,13 +3,14 @@
  * in a real browser. Every run takes the ticket typed at its terminal; by default the run starts fresh (TicketZero's
  * data and the Atera sandbox's account together), with --keep both are kept and ticket numbers go on.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnGroup, stopGroup } from '../support/process-group.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -31,20 +32,18 @@ interface LocalRun {
   output(): string;
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   type(line: string): void;
-  /** Stops the run and everything it started (its own process group). */
+  /** Stops the run and everything it started (its process group, and the Playground's). */
   stop(): Promise<void>;
 }
 
 function startLocalRun(args: string[], env: NodeJS.ProcessEnv = {}): LocalRun {
   let output = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/local-run.ts', ...args], {
+  const child = spawnGroup(process.execPath, ['--import', 'tsx', 'src/cli/local-run.ts', ...args], {
     stdio: 'pipe',
-    detached: true,
     env: { ...process.env, FORCE_COLOR: '0', ...env },
   });
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     child,
     output: () => output,
@@ -60,16 +59,7 @@ function startLocalRun(args: string[], env: NodeJS.ProcessEnv = {}): LocalRun {
       }
     },
     type: (line) => child.stdin.write(`${line}\n`),
-    async stop() {
-      if (child.exitCode === null && child.pid !== undefined) {
-        process.kill(-child.pid, 'SIGTERM');
-        const killed = setTimeout(() => {
-          if (child.exitCode === null) process.kill(-child.pid!, 'SIGKILL');
-        }, 5_000);
-        await exited;
-        clearTimeout(killed);
-      }
-    },
+    stop: () => stopGroup(child),
   };
 }
 

@@ -3,13 +3,14 @@
  * Playground as Teams, a real browser as the person at the keyboard. A ticket typed at the terminal reaches the
  * Playground's chat; a reply typed in the browser reaches the model and Atera.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnGroup, stopGroup } from '../support/process-group.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -46,7 +47,8 @@ describe.skipIf(!hasChromium)('npm start with the Agents Playground (browser)', 
   beforeAll(async () => {
     playgroundPort = await freePort();
     const botPort = await freePort();
-    child = spawn(
+    // npx → sh → tsx → node, and the Playground that node starts: stopGroup stops them all.
+    child = spawnGroup(
       'npx',
       [
         'tsx',
@@ -75,9 +77,7 @@ describe.skipIf(!hasChromium)('npm start with the Agents Playground (browser)', 
 
   afterAll(async () => {
     await browser?.close();
-    child?.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 500));
-    child?.kill('SIGKILL');
+    if (child) await stopGroup(child);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
