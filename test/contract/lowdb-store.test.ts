@@ -1,13 +1,13 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { ConversationStore } from '../../src/ports/conversation-store.js';
 import { createLowdbConversationStore, readLowdbState } from '../../src/adapters/store/lowdb-store.js';
 import { journalGenerations } from '../../src/adapters/store/store-journal.js';
 import { describeConversationStoreContract } from './conversation-store.contract.js';
 import { makeConversationRecord, makeEndedRecord } from './fixtures.js';
+import { spawnGroup, stopGroup } from '../support/process-group.js';
 
 describeConversationStoreContract('the lowdb store', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'tz-lowdb-'));
@@ -74,18 +74,16 @@ describe('the lowdb store on disk', () => {
 
   it('refuses a data directory another live process holds, and takes over the lock of a dead one', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'tz-lowdb-'));
-    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    const holder = spawnGroup(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
     try {
       await writeFile(join(dataDir, 'ticketzero.lock'), String(holder.pid));
       await expect(createLowdbConversationStore({ dataDir })).rejects.toMatchObject({ code: 'store_failed' });
-      const exited = new Promise((resolve) => holder.once('exit', resolve));
-      holder.kill('SIGKILL');
-      await exited;
+      await stopGroup(holder, { graceMs: 0 });
       const store = await createLowdbConversationStore({ dataDir });
       expect(await store.getCursor('x')).toBeNull();
       await store.close();
     } finally {
-      holder.kill('SIGKILL');
+      await stopGroup(holder, { graceMs: 0 });
       await rm(dataDir, { recursive: true, force: true });
     }
   });
@@ -99,7 +97,7 @@ describe('the lowdb store killed mid-write', () => {
         const generationAtStart = Math.max(0, ...(await journalGenerations(dataDir)));
         const acked = new Map<number, number>();
         const ended: number[] = [];
-        const child = spawn(
+        const child = spawnGroup(
           process.execPath,
           // Round 0 with the default journal size; later rounds compact every ~64 KiB, so kills land mid-compaction.
           [
@@ -111,6 +109,7 @@ describe('the lowdb store killed mid-write', () => {
           ],
           { stdio: ['ignore', 'pipe', 'pipe'] },
         );
+        onTestFinished(() => stopGroup(child, { graceMs: 0 })); // also when the test fails or times out
         let stderr = '';
         child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
         let buffered = '';

@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AteraClient } from '../../src/adapters/atera/atera-client.js';
 import { AteraTicketDesk } from '../../src/adapters/atera/atera-ticket-desk.js';
 import { NO_RETRY } from '../../src/adapters/atera/retry-policy.js';
+import { spawnGroup, stopGroup } from '../support/process-group.js';
 
 const API_KEY = 'e2e-sandbox-key-9876';
 
@@ -13,7 +14,7 @@ describe('the Atera sandbox run by hand (npm run sandbox:atera)', () => {
   let origin: string;
 
   beforeAll(async () => {
-    child = spawn(
+    child = spawnGroup(
       process.execPath,
       ['--import', 'tsx', 'src/sandboxes/atera/main.ts', '--port', '0', '--api-key', API_KEY],
       {
@@ -32,10 +33,7 @@ describe('the Atera sandbox run by hand (npm run sandbox:atera)', () => {
     origin = baseUrl.replace(/\/api\/v3$/, '');
   });
   afterAll(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    }
+    if (child) await stopGroup(child);
   });
 
   it('prints its base URL, checks the API key, and lets a person create a ticket', async () => {
@@ -88,7 +86,7 @@ describe('the Atera sandbox run by hand with a skewed clock (npm run sandbox:ate
   let origin: string;
 
   beforeAll(async () => {
-    child = spawn(
+    child = spawnGroup(
       process.execPath,
       ['--import', 'tsx', 'src/sandboxes/atera/main.ts', '--port', '0', '--clock-offset-seconds=-300'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
@@ -105,10 +103,7 @@ describe('the Atera sandbox run by hand with a skewed clock (npm run sandbox:ate
     origin = baseUrl.replace(/\/api\/v3$/, '');
   });
   afterAll(async () => {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      await once(child, 'exit');
-    }
+    if (child) await stopGroup(child);
   });
 
   it('runs Atera’s clock five minutes behind this host’s: its tickets, its Date header and its clock route say so', async () => {
@@ -139,17 +134,19 @@ describe('the Atera sandbox run by hand with a skewed clock (npm run sandbox:ate
   });
 
   it('refuses an offset that is not a number of seconds', async () => {
-    const bad = spawn(
+    const bad = spawnGroup(
       process.execPath,
       ['--import', 'tsx', 'src/sandboxes/atera/main.ts', '--clock-offset-seconds=soon'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    let err = '';
-    bad.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    const [code] = (await once(bad, 'exit')) as [number];
-    expect(code).toBe(2);
-    expect(err).toContain('--clock-offset-seconds');
+    try {
+      let err = '';
+      bad.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      const [code] = (await once(bad, 'exit')) as [number];
+      expect(code).toBe(2);
+      expect(err).toContain('--clock-offset-seconds');
+    } finally {
+      await stopGroup(bad);
+    }
   });
 });

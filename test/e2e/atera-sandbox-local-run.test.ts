@@ -3,16 +3,15 @@
  * reply, an internal note and the end user's e-mail reply on a ticket, which the Atera sandbox then serves over its
  * API like any comment. Runs `npm start`'s CLI without the Playground (no browser needed).
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AteraClient } from '../../src/adapters/atera/atera-client.js';
 import { NO_RETRY } from '../../src/adapters/atera/retry-policy.js';
+import { spawnGroup, stopGroup } from '../support/process-group.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -51,8 +50,8 @@ describe('the local run’s terminal writing in Atera (npm start)', () => {
   };
 
   beforeAll(async () => {
-    // One process (no npx/tsx wrapper), so SIGTERM reaches the local run itself.
-    child = spawn(
+    // One process (no npx/tsx wrapper), so SIGTERM reaches the local run itself; stopGroup also stops what it started.
+    child = spawnGroup(
       process.execPath,
       [
         '--import',
@@ -80,12 +79,7 @@ describe('the local run’s terminal writing in Atera (npm start)', () => {
   }, 60_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const stopped = await Promise.race([exited.then(() => true), sleep(5_000).then(() => false)]);
-      if (!stopped) child.kill('SIGKILL');
-    }
+    if (child) await stopGroup(child);
     rmSync(dataDir, { recursive: true, force: true });
   });
 

@@ -3,7 +3,6 @@
  * are refused with production's report, a taken port is one clear line, and a model server named in `.env` is the
  * one that answers, in a real browser on the Agents Playground.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startModelSandbox } from '../../src/sandboxes/model/model-sandbox.js';
+import { spawnGroup, stopGroup } from '../support/process-group.js';
 import { CHROMIUM, hasChromium, launchChromium, openPlayground } from './support/playground-browser.js';
 const REPO = resolve(import.meta.dirname, '../..');
 const TSX = pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
@@ -43,9 +43,8 @@ function runProcess(
   script: string,
   options: { cwd: string; args?: string[]; env?: Record<string, string>; until?: RegExp; timeoutMs?: number },
 ) {
-  const child = spawn(process.execPath, ['--import', TSX, join(REPO, script), ...(options.args ?? [])], {
+  const child = spawnGroup(process.execPath, ['--import', TSX, join(REPO, script), ...(options.args ?? [])], {
     cwd: options.cwd,
-    detached: true,
     stdio: 'pipe',
     // Only what a person's shell would hold, not this test run's settings.
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', FORCE_COLOR: '0', ...options.env },
@@ -54,14 +53,7 @@ function runProcess(
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-      process.kill(-child.pid, 'SIGTERM');
-      const killer = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, 'SIGKILL'), 5_000);
-      await exited;
-      clearTimeout(killer);
-    }
-  };
+  const stop = () => stopGroup(child);
   const waitFor = async (pattern: RegExp, timeoutMs = options.timeoutMs ?? 60_000) => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

@@ -4,13 +4,14 @@
  * The child reads only the environment it is given (plus `.env` in its working directory, which is a fresh
  * temporary directory, so a developer's `.env` never leaks in).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
+import { spawnGroup, stopGroup } from '../../support/process-group.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const MAIN = join(REPO, 'src/main.ts');
@@ -28,9 +29,9 @@ export interface BotProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** What the process wrote to stderr and stdout (the last 64 KiB), for failure messages. */
   output(): string;
-  /** SIGKILL: no shutdown hook runs, in-flight writes and requests are cut where they are. */
+  /** SIGKILL (its whole process group): no shutdown hook runs, in-flight writes and requests are cut where they are. */
   kill(): Promise<void>;
-  /** SIGTERM and wait (a clean stop). */
+  /** SIGTERM and wait (a clean stop); SIGKILL if it has not stopped after 30 s. */
   stop(): Promise<void>;
 }
 
@@ -68,7 +69,7 @@ export async function spawnBot(options: SpawnBotOptions): Promise<BotProcess> {
     PORT: String(port),
     HOST: '127.0.0.1',
   };
-  const child: ChildProcess = spawn(process.execPath, ['--import', TSX_LOADER, MAIN], {
+  const child: ChildProcess = spawnGroup(process.execPath, ['--import', TSX_LOADER, MAIN], {
     cwd,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -93,7 +94,10 @@ export async function spawnBot(options: SpawnBotOptions): Promise<BotProcess> {
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
   for (;;) {
-    if (gone) throw new Error(`TicketZero exited during start-up:\n${output}`);
+    if (gone) {
+      await stopGroup(child, { graceMs: 0 });
+      throw new Error(`TicketZero exited during start-up:\n${output}`);
+    }
     try {
       const response = await fetch(`${url}/healthz`);
       if (response.ok) break;
@@ -101,7 +105,7 @@ export async function spawnBot(options: SpawnBotOptions): Promise<BotProcess> {
       // Not listening yet.
     }
     if (Date.now() > deadline) {
-      child.kill('SIGKILL');
+      await stopGroup(child, { graceMs: 0 });
       throw new Error(`TicketZero did not answer /healthz within the start timeout:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 50));
@@ -115,11 +119,11 @@ export async function spawnBot(options: SpawnBotOptions): Promise<BotProcess> {
     exited,
     output: () => output,
     async kill() {
-      if (!gone) child.kill('SIGKILL');
+      await stopGroup(child, { graceMs: 0 });
       await exited;
     },
     async stop() {
-      if (!gone) child.kill('SIGTERM');
+      await stopGroup(child, { graceMs: 30_000 });
       await exited;
     },
   };

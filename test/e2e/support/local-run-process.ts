@@ -3,7 +3,8 @@
  * TicketZero and the Agents Playground. Lines typed at its terminal go to its stdin; stop() ends the whole group,
  * the Playground included, so nothing outlives the test.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawnGroup, stopGroup } from '../../support/process-group.js';
 import { freePort } from './bot-process.js';
 
 export interface LocalRun {
@@ -16,7 +17,7 @@ export interface LocalRun {
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   /** Types a line at the run's terminal. */
   type(line: string): void;
-  /** SIGTERM to the process group, then SIGKILL to whatever is left. */
+  /** Stops the run and everything it started (SIGTERM, then SIGKILL to whatever is left). */
   stop(): Promise<void>;
 }
 
@@ -28,7 +29,7 @@ export async function startLocalRun(options: {
 }): Promise<LocalRun> {
   const playgroundPort = await freePort();
   const botPort = await freePort();
-  const child: ChildProcessWithoutNullStreams = spawn(
+  const child: ChildProcessWithoutNullStreams = spawnGroup(
     'npx',
     [
       'tsx',
@@ -43,13 +44,11 @@ export async function startLocalRun(options: {
       options.logLevel ?? 'warn',
       ...(options.args ?? []),
     ],
-    { stdio: 'pipe', env: { ...process.env, FORCE_COLOR: '0' }, detached: true },
+    { stdio: 'pipe', env: { ...process.env, FORCE_COLOR: '0' } },
   );
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-
   const waitForOutput = async (pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -60,26 +59,13 @@ export async function startLocalRun(options: {
     }
   };
 
-  const signalGroup = (signal: NodeJS.Signals) => {
-    try {
-      if (child.pid) process.kill(-child.pid, signal);
-    } catch {
-      // The group has already gone.
-    }
-  };
-
   const run: LocalRun = {
     playgroundPort,
     playgroundUrl: `http://127.0.0.1:${playgroundPort}/`,
     output: () => output,
     waitForOutput,
     type: (line) => child.stdin.write(`${line}\n`),
-    async stop() {
-      signalGroup('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 3_000))]);
-      // npx, tsx and the Playground may outlive the first signal; the group goes as a whole.
-      signalGroup('SIGKILL');
-    },
+    stop: () => stopGroup(child),
   };
   try {
     // The banner comes once the Playground listens and TicketZero has started.

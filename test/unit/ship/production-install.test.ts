@@ -1,4 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { problemsInBuild } from '../../../scripts/check-build.js';
 import { ROOT } from '../../../scripts/package-app.js';
 import { startAteraSandbox } from '../../../src/sandboxes/atera/atera-sandbox.js';
 import { productionInstall, readDockerfile, runCommand } from './parse-dockerfile.js';
+import { spawnGroup, stopGroup } from '../../support/process-group.js';
 
 const run = promisify(execFile);
 
@@ -157,8 +158,9 @@ describe('the production start command (node dist/main.js) on the production ins
       seed: false,
     });
     const port = await freePort();
-    // Only what the container would be given: no dev tooling, no .env (dotenv finds none in the scratch directory).
-    const child = spawn(process.execPath, ['dist/main.js'], {
+    // Only what the container would be given: no dev tooling, no .env (dotenv finds none in the scratch directory);
+    // spawnGroup adds only the test run's marker.
+    const child = spawnGroup(process.execPath, ['dist/main.js'], {
       cwd: dir,
       env: {
         PATH: process.env.PATH,
@@ -196,7 +198,7 @@ describe('the production start command (node dist/main.js) on the production ins
       const [code] = await exited;
       expect(code, output).toBe(0);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      await stopGroup(child, { graceMs: 0 });
       await atera.close();
     }
   }, 60_000);
