@@ -25,11 +25,11 @@ import { createTicketWatcher } from './engine/ticket-watcher.js';
 import { registerAteraWebhook } from './http/atera-webhook.js';
 import { createBotRegistrations } from './http/bot-registrations.js';
 import { createHttpServer, listen, resolveBindHost, type ListeningServer } from './http/server.js';
-import { isLoopback } from './http/bot-authentication.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { registerOpsRoutes } from './ops/ops-routes.js';
 import { createReadinessChecks } from './ops/readiness.js';
 import { createLogger, type Logger } from './logging/logger.js';
+import { isLoopbackHost } from './security/loopback-host.js';
 import { withConversationRateLimit } from './security/conversation-rate-limit.js';
 import { createRetentionJob } from './security/retention-job.js';
 import { logSecretsOf, tenantSecretValues } from './security/secret-values.js';
@@ -273,7 +273,7 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
     }),
     metricsToken: config.ops.metricsToken,
     dashboardToken: config.ops.dashboardToken,
-    exposedBeyondLoopback: !isLoopback(bind.host),
+    exposedBeyondLoopback: !isLoopbackHost(bind.host),
     minutesSavedPerTicket: config.ops.minutesSavedPerTicket,
     maxRounds: config.conversation.maxRounds,
     clock,

@@ -17,6 +17,7 @@ import type {
   AteraTicketDto,
   AteraUpdateTicketDto,
 } from './atera-dto.js';
+import { isLoopbackHost } from '../../security/loopback-host.js';
 import { AteraError, AteraInsecureUrlError } from './atera-error.js';
 import { RequestRateLimiter } from './request-rate-limiter.js';
 import { DEFAULT_RETRY, parseRetryAfter, retryDelay, type RetrySettings } from './retry-policy.js';
@@ -78,11 +79,6 @@ function serverTimeOf(response: AxiosResponse): string | null {
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 
-function isLoopback(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
-}
-
 export class AteraClient {
   private readonly http: AxiosInstance;
   private readonly limiter: RequestRateLimiter;
@@ -94,7 +90,7 @@ export class AteraClient {
 
   constructor(options: AteraClientOptions) {
     const url = new URL(options.baseUrl);
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
       if (!(url.protocol === 'http:' && options.allowInsecureHttp)) {
         throw new AteraInsecureUrlError(
           `The Atera base URL must use https (plain http only to a loopback address), got ${url.protocol}//${url.host}`,
