@@ -13,6 +13,7 @@ import { createProviderChain } from './adapters/ai/provider-chain.js';
 import { createProvidersFromConfig } from './adapters/ai/create-providers.js';
 import { createGraphAppInstaller } from './adapters/graph/app-installer.js';
 import { createGraphUserDirectory } from './adapters/graph/graph-user-directory.js';
+import { gatewayFor } from './adapters/graph/shared-gateway.js';
 import { createConversationStoreFromConfig } from './adapters/store/create-store.js';
 import { createTeamsBot } from './adapters/teams/teams-bot.js';
 import {
@@ -102,6 +103,7 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
       baseDelayMs: 500,
       maxDelayMs: 30_000,
     },
+    breaker: { failures: config.atera.breakerFailures, halfOpenAfterMs: config.atera.breakerCooldownMs },
     log,
     onResponse: metrics.onAteraResponse,
   });
@@ -110,12 +112,15 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
     ...(config.atera.technicianEmail ? { technicianEmail: config.atera.technicianEmail } : {}),
   });
 
+  // One Graph gateway (one resilience policy) for the user directory and the app installer.
+  const graph = gatewayFor({ tenants, graph: config.graph, log });
   const directory = metrics.instrumentDirectory(
-    createGraphUserDirectory({ tenants, graph: config.graph, log }),
+    createGraphUserDirectory({ tenants, graph: config.graph, gateway: graph, log }),
   );
   const appInstaller = createGraphAppInstaller({
     tenants,
     graph: config.graph,
+    gateway: graph,
     teamsAppId: config.bot.teamsAppId,
     log,
   });
@@ -190,6 +195,9 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
     () => model.stats(),
     (name) => model.isOpen(name),
   );
+  // Readiness and metrics read each outside system's circuit breaker from its resilience policy.
+  const circuits = () => [atera.circuit(), graph.circuit(), teams.connectorCircuit()];
+  metrics.collectCircuits(circuits);
   metrics.collectOutbox(store);
   metrics.collectLive(store);
   // Per-conversation turn limit in front of the engine (src/security/conversation-rate-limit.ts).
@@ -267,6 +275,7 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
       store,
       ateraLastOk: metrics.ateraLastOk,
       providersAllOpen: () => model.allOpen(),
+      circuits,
       clock,
       log,
       ateraStaleMs: Math.max(120_000, 4 * config.atera.pollSeconds * 1000),
