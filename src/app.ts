@@ -13,6 +13,7 @@ import { createProviderChain } from './adapters/ai/provider-chain.js';
 import { createProvidersFromConfig } from './adapters/ai/create-providers.js';
 import { createGraphAppInstaller } from './adapters/graph/app-installer.js';
 import { createGraphUserDirectory } from './adapters/graph/graph-user-directory.js';
+import { gatewayFor } from './adapters/graph/shared-gateway.js';
 import { createConversationStoreFromConfig } from './adapters/store/create-store.js';
 import { createTeamsBot } from './adapters/teams/teams-bot.js';
 import {
@@ -25,11 +26,11 @@ import { createTicketWatcher } from './engine/ticket-watcher.js';
 import { registerAteraWebhook } from './http/atera-webhook.js';
 import { createBotRegistrations } from './http/bot-registrations.js';
 import { createHttpServer, listen, resolveBindHost, type ListeningServer } from './http/server.js';
-import { isLoopback } from './http/bot-authentication.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { registerOpsRoutes } from './ops/ops-routes.js';
 import { createReadinessChecks } from './ops/readiness.js';
 import { createLogger, type Logger } from './logging/logger.js';
+import { isLoopbackHost } from './security/loopback-host.js';
 import { withConversationRateLimit } from './security/conversation-rate-limit.js';
 import { createRetentionJob } from './security/retention-job.js';
 import { logSecretsOf, tenantSecretValues } from './security/secret-values.js';
@@ -102,6 +103,7 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
       baseDelayMs: 500,
       maxDelayMs: 30_000,
     },
+    breaker: { failures: config.atera.breakerFailures, halfOpenAfterMs: config.atera.breakerCooldownMs },
     log,
     onResponse: metrics.onAteraResponse,
   });
@@ -110,12 +112,15 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
     ...(config.atera.technicianEmail ? { technicianEmail: config.atera.technicianEmail } : {}),
   });
 
+  // One Graph gateway (one resilience policy) for the user directory and the app installer.
+  const graph = gatewayFor({ tenants, graph: config.graph, log });
   const directory = metrics.instrumentDirectory(
-    createGraphUserDirectory({ tenants, graph: config.graph, log }),
+    createGraphUserDirectory({ tenants, graph: config.graph, gateway: graph, log }),
   );
   const appInstaller = createGraphAppInstaller({
     tenants,
     graph: config.graph,
+    gateway: graph,
     teamsAppId: config.bot.teamsAppId,
     log,
   });
@@ -190,6 +195,9 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
     () => model.stats(),
     (name) => model.isOpen(name),
   );
+  // Readiness and metrics read each outside system's circuit breaker from its resilience policy.
+  const circuits = () => [atera.circuit(), graph.circuit(), teams.connectorCircuit()];
+  metrics.collectCircuits(circuits);
   metrics.collectOutbox(store);
   metrics.collectLive(store);
   // Per-conversation turn limit in front of the engine (src/security/conversation-rate-limit.ts).
@@ -267,13 +275,14 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
       store,
       ateraLastOk: metrics.ateraLastOk,
       providersAllOpen: () => model.allOpen(),
+      circuits,
       clock,
       log,
       ateraStaleMs: Math.max(120_000, 4 * config.atera.pollSeconds * 1000),
     }),
     metricsToken: config.ops.metricsToken,
     dashboardToken: config.ops.dashboardToken,
-    exposedBeyondLoopback: !isLoopback(bind.host),
+    exposedBeyondLoopback: !isLoopbackHost(bind.host),
     minutesSavedPerTicket: config.ops.minutesSavedPerTicket,
     maxRounds: config.conversation.maxRounds,
     clock,

@@ -18,6 +18,7 @@ import {
 import type { Activity } from 'botbuilder';
 import type { Config } from '../config/load-config.js';
 import { ConfigError } from '../errors.js';
+import { isLoopbackHost } from '../security/loopback-host.js';
 
 export type { BotFrameworkAuthentication } from 'botframework-connector';
 
@@ -92,7 +93,7 @@ function isMicrosoftLogin(loginUrl: string): boolean {
  */
 function localTokenEndpointCredentials(bot: Config['bot']): ServiceClientCredentialsFactory {
   const loginUrl = new URL(bot.loginUrl as string);
-  if (loginUrl.protocol === 'http:' && !isLoopback(loginUrl.hostname)) {
+  if (loginUrl.protocol === 'http:' && !isLoopbackHost(loginUrl.hostname)) {
     throw new ConfigError([
       'BOT_LOGIN_URL: plain http is only allowed on a loopback host (it carries the app secret)',
     ]);
@@ -118,11 +119,6 @@ function localTokenEndpointCredentials(bot: Config['bot']): ServiceClientCredent
     bot.appId as string,
     client as unknown as ConstructorParameters<typeof MsalServiceClientCredentialsFactory>[1],
   );
-}
-
-export function isLoopback(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 }
 
 /**

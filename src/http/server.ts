@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import restify from 'restify';
 import { ConfigError, PortInUseError, TicketZeroError } from '../errors.js';
 import type { Log } from '../ports/log.js';
-import { isLoopback } from './bot-authentication.js';
+import { isLoopbackHost } from '../security/loopback-host.js';
 
 export interface HttpServerOptions {
   log: Log;
@@ -188,7 +188,7 @@ export interface BindDecision {
 export function resolveBindHost(config: { host?: string; appId?: string }): BindDecision {
   if (config.appId) return { host: config.host ?? '0.0.0.0', localMode: false };
   const host = config.host ?? '127.0.0.1';
-  if (!isLoopback(host)) {
+  if (!isLoopbackHost(host)) {
     throw new ConfigError([
       `HOST: ${host} is not a loopback address; without MICROSOFT_APP_ID inbound requests are not authenticated, so TicketZero only listens on 127.0.0.1, ::1 or localhost (set MICROSOFT_APP_ID to listen elsewhere)`,
     ]);

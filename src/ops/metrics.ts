@@ -10,6 +10,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ProviderStats } from '../adapters/ai/provider-stats.js';
 import type { AteraResponseInfo } from '../adapters/atera/atera-client.js';
+import type { CircuitReport } from '../adapters/resilience/outside-system-policy.js';
 import type { EngineObserver } from '../engine/conversation-engine.js';
 import { systemClock, type Clock } from '../ports/clock.js';
 import type { ConversationRecord, ConversationStore } from '../ports/conversation-store.js';
@@ -46,6 +47,8 @@ export interface Metrics {
   onGraphLookup(event: GraphLookupEvent): void;
   /** Reads the provider chain's statistics at every scrape (and for the dashboard). */
   collectProviders(source: () => ProviderStats[], isOpen?: (provider: string) => boolean): void;
+  /** Reads the outside systems' circuit breakers (atera, graph, teams_connector) at every scrape. */
+  collectCircuits(source: () => CircuitReport[]): void;
   /** The provider statistics as of now, empty before collectProviders. */
   providerStats(): ProviderStats[];
   /** Outbox depth and the age of the oldest undelivered comment, read at every scrape. */
@@ -235,6 +238,19 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
   });
 
+  // Circuit breakers of the outside systems (read from their resilience policies) ---------------------------
+  let circuitSource: (() => CircuitReport[]) | null = null;
+  new Gauge({
+    name: 'ticketzero_circuit_open',
+    help: '1 while the outside system’s circuit breaker refuses calls (atera, graph, teams_connector)',
+    labelNames: ['system'],
+    registers,
+    collect() {
+      if (!circuitSource) return;
+      for (const c of circuitSource()) this.set({ system: c.system }, c.refusing ? 1 : 0);
+    },
+  });
+
   // Atera --------------------------------------------------------------------------------------------------
   const ateraRequests = new Counter({
     name: 'ticketzero_atera_requests_total',
@@ -373,6 +389,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     collectProviders(source, isOpen) {
       providerSource = source;
       providerOpen = isOpen ?? null;
+    },
+    collectCircuits(source) {
+      circuitSource = source;
     },
     providerStats: () => readProviders(),
     collectOutbox(store) {

@@ -3,18 +3,23 @@
  * - store: the conversation store answers a cheap read (the outbox statistics) within a time limit;
  * - atera: Atera answered a request normally within `ateraStaleMs` (the watcher polls every few seconds, so a
  *   silent Atera means its calls are failing, not that we stopped asking);
- * - ai: at least one AI provider's circuit is closed (the chain would try it).
+ * - ai: at least one AI provider's circuit is closed (the chain would try it);
+ * - one check per other outside system's circuit breaker (graph, teams_connector), read from its resilience policy:
+ *   an open circuit means calls are refused without being tried. Atera's circuit is part of the atera check.
  */
 import { TicketZeroError } from '../errors.js';
 import type { Clock } from '../ports/clock.js';
 import type { ConversationStore } from '../ports/conversation-store.js';
 import { silentLog, type Log } from '../ports/log.js';
+import type { CircuitReport } from '../adapters/resilience/outside-system-policy.js';
 
 export interface ReadinessDeps {
   store: ConversationStore;
   /** When Atera last answered normally (ms since epoch), null if never since start. */
   ateraLastOk: () => number | null;
   providersAllOpen: () => boolean;
+  /** The circuit breakers of the outside systems' policies (atera, graph, teams_connector), read at every check. */
+  circuits?: () => CircuitReport[];
   clock: Clock;
   /** How old the last good Atera answer may be. */
   ateraStaleMs: number;
@@ -31,7 +36,8 @@ export interface CheckResult {
 
 export interface ReadinessReport {
   ready: boolean;
-  checks: { store: CheckResult; atera: CheckResult; ai: CheckResult };
+  /** store, atera and ai, and one per other circuit breaker (graph, teams_connector). */
+  checks: { store: CheckResult; atera: CheckResult; ai: CheckResult } & Record<string, CheckResult>;
 }
 
 export interface ReadinessChecks {
@@ -67,7 +73,16 @@ export function createReadinessChecks(deps: ReadinessDeps): ReadinessChecks {
     }
   }
 
-  function checkAtera(): CheckResult {
+  function circuitDetail(circuit: CircuitReport): string {
+    return circuit.refusing
+      ? `circuit open: calls refused after repeated failures (${circuit.status === 'half_open' ? 'probe in flight' : 'cooling down'})`
+      : circuit.status === 'half_open'
+        ? 'circuit open, cooled down: the next call probes'
+        : 'circuit closed';
+  }
+
+  function checkAtera(circuit: CircuitReport | undefined): CheckResult {
+    if (circuit?.refusing) return { ok: false, detail: circuitDetail(circuit) };
     const now = deps.clock.now().getTime();
     const last = deps.ateraLastOk();
     const limit = Math.round(deps.ateraStaleMs / 1000);
@@ -90,8 +105,16 @@ export function createReadinessChecks(deps: ReadinessDeps): ReadinessChecks {
   return {
     async run() {
       const store = await checkStore();
-      const checks = { store, atera: checkAtera(), ai: checkAi() };
-      return { ready: store.ok && checks.atera.ok && checks.ai.ok, checks };
+      const circuits = deps.circuits?.() ?? [];
+      const others: Record<string, CheckResult> = {};
+      for (const circuit of circuits) {
+        if (circuit.system !== 'atera') {
+          others[circuit.system] = { ok: !circuit.refusing, detail: circuitDetail(circuit) };
+        }
+      }
+      const atera = checkAtera(circuits.find((c) => c.system === 'atera'));
+      const checks = { ...others, store, atera, ai: checkAi() };
+      return { ready: Object.values(checks).every((check) => check.ok), checks };
     },
   };
 }

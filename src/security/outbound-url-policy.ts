@@ -4,12 +4,7 @@
  * the same machine) and, for the local model server and Atera, where the operator opted out explicitly
  * (LOCAL_AI_ALLOW_INSECURE_HTTP for a model server on the LAN, ATERA_ALLOW_INSECURE_HTTP for a test Atera).
  */
-
-/** localhost, 127.0.0.0/8 and ::1 (with or without brackets). */
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
-}
+import { isLoopbackHost } from './loopback-host.js';
 
 export type UrlVerdict = 'https' | 'loopback_http' | 'insecure' | 'not_http';
 

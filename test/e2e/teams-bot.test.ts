@@ -249,6 +249,24 @@ describe('the Teams bot, driven over HTTP by the connector sandbox', () => {
       const attempts = sandbox.requests.filter((r) => r.operation === 'sendToConversation');
       expect(attempts.map((r) => r.status)).toEqual([429, 429, 201]);
     });
+
+    it('waits at least the Retry-After Teams gave a throttled send before sending it again', async () => {
+      const { conversationId } = await bot.chat.openChat({
+        tenant,
+        userId: 'aad-bob',
+        displayName: 'Bob Byte',
+      });
+      sandbox.clear();
+      // botbuilder's HTTP pipeline makes 4 attempts of its own, each after the Retry-After; the fifth 429 reaches the
+      // connector policy, whose own backoff is 5–20 ms here: only honouring the header makes it wait a second more.
+      sandbox.faults.inject({ kind: '429', times: 5, operation: 'sendToConversation', retryAfterSeconds: 1 });
+      const started = performance.now();
+      await bot.chat.send(conversationId, { kind: 'text', text: 'after Retry-After' });
+      expect(performance.now() - started).toBeGreaterThanOrEqual(4900);
+      expect(messagesIn(conversationId).map((a) => a.text)).toEqual(['after Retry-After']);
+      const attempts = sandbox.requests.filter((r) => r.operation === 'sendToConversation');
+      expect(attempts.map((r) => r.status)).toEqual([429, 429, 429, 429, 429, 201]);
+    });
   });
 
   describe('the technicians’ channel', () => {

@@ -1,17 +1,11 @@
 /**
  * The model chain: tries providers in the configured order within one turn and fails over on any failure
- * (error, timeout, 429/5xx, empty or malformed answer). Each provider sits behind its own cockatiel circuit
- * breaker: after `breakerFailures` failures in a row it is skipped without a call for `breakerCooldownMs`, then
- * one probe call is let through (half-open) and a success closes the circuit again.
+ * (error, timeout, 429/5xx, empty or malformed answer). Each provider sits behind its own resilience policy
+ * (src/adapters/resilience): after `breakerFailures` failures in a row it is skipped without a call for
+ * `breakerCooldownMs`, then one probe call is let through (half-open) and a success closes the circuit again. The
+ * policy does not retry (the chain fails over to the next provider instead) and sets no timeout of its own (each
+ * provider times its stream: first token and total).
  */
-import {
-  BrokenCircuitError,
-  CircuitState,
-  ConsecutiveBreaker,
-  circuitBreaker,
-  handleAll,
-  type CircuitBreakerPolicy,
-} from 'cockatiel';
 import type { Log } from '../../ports/log.js';
 import type {
   ChainResult,
@@ -26,6 +20,11 @@ import {
   type ProviderStats,
   type ProviderStatsRecorder,
 } from './provider-stats.js';
+import {
+  CircuitOpenError,
+  createOutsideSystemPolicy,
+  type OutsideSystemPolicy,
+} from '../resilience/outside-system-policy.js';
 
 export type { ProviderStats };
 
@@ -48,48 +47,27 @@ export interface ProviderChain extends ModelChain {
 
 interface Entry {
   provider: ModelProvider;
-  breaker: CircuitBreakerPolicy;
-  openedAt: number | null;
+  policy: OutsideSystemPolicy;
   stats: ProviderStatsRecorder;
 }
 
 export function createProviderChain(options: ProviderChainOptions): ProviderChain {
   const { log } = options;
-  const entries: Entry[] = options.providers.map((provider) => {
-    const breaker = circuitBreaker(
-      handleAll.orWhenResult((r) => (r as ProviderResult).status !== 'ok'),
-      { halfOpenAfter: options.breakerCooldownMs, breaker: new ConsecutiveBreaker(options.breakerFailures) },
-    );
-    const entry: Entry = {
-      provider,
-      breaker,
-      openedAt: null,
-      stats: createProviderStatsRecorder(provider.name),
-    };
-    breaker.onBreak(() => {
-      entry.openedAt = Date.now();
-      log.warn(
-        { provider: provider.name, cooldownMs: options.breakerCooldownMs },
-        'model provider circuit opened',
-      );
-    });
-    breaker.onHalfOpen(() => log.info({ provider: provider.name }, 'model provider probe'));
-    breaker.onReset(() => {
-      entry.openedAt = null;
-      log.info({ provider: provider.name }, 'model provider circuit closed');
-    });
-    return entry;
-  });
+  const entries: Entry[] = options.providers.map((provider) => ({
+    provider,
+    policy: createOutsideSystemPolicy({
+      system: `ai:${provider.name}`,
+      retry: { maxAttempts: 1, initialDelayMs: 0, maxDelayMs: 0 },
+      breaker: { failures: options.breakerFailures, halfOpenAfterMs: options.breakerCooldownMs },
+      // A provider returns its failures as a status; one that throws has failed too.
+      isTransient: () => true,
+      isFailedResult: (result) => (result as ProviderResult).status !== 'ok',
+      log: log.child({ provider: provider.name }),
+    }),
+    stats: createProviderStatsRecorder(provider.name),
+  }));
 
-  const skipped = (entry: Entry): boolean => {
-    const state = entry.breaker.state;
-    if (state === CircuitState.HalfOpen || state === CircuitState.Isolated) return true;
-    return (
-      state === CircuitState.Open &&
-      entry.openedAt !== null &&
-      Date.now() - entry.openedAt < options.breakerCooldownMs
-    );
-  };
+  const skipped = (entry: Entry): boolean => entry.policy.circuit().refusing;
 
   async function attempt(entry: Entry, request: CompletionRequest): Promise<ProviderResult> {
     const name = entry.provider.name;
@@ -101,12 +79,12 @@ export function createProviderChain(options: ProviderChainOptions): ProviderChai
       };
     }
     try {
-      return await entry.breaker.execute(() => {
+      return await entry.policy.execute(() => {
         entry.stats.recordCall();
         return entry.provider.complete(request);
       });
     } catch (error) {
-      if (error instanceof BrokenCircuitError) {
+      if (error instanceof CircuitOpenError) {
         return {
           status: 'circuit_open',
           provider: name,

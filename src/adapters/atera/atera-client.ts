@@ -1,7 +1,7 @@
 /**
- * Typed access to the parts of Atera's REST API v3 TicketZero uses. One axios instance per client; every request
- * goes through the client-side rate limit and the retry policy, and fails as an AteraError naming the endpoint and
- * status (never the API key).
+ * Typed access to the parts of Atera's REST API v3 TicketZero uses. One axios instance and one resilience policy
+ * (timeout, retry honouring Retry-After, circuit breaker: src/adapters/resilience) per client; every attempt goes
+ * through the client-side rate limit, and a failure is an AteraError naming the endpoint and status (never the key).
  */
 import axios, { AxiosError, AxiosHeaders, type AxiosInstance, type AxiosResponse, type Method } from 'axios';
 import type { Log } from '../../ports/log.js';
@@ -17,9 +17,18 @@ import type {
   AteraTicketDto,
   AteraUpdateTicketDto,
 } from './atera-dto.js';
+import { isLoopbackHost } from '../../security/loopback-host.js';
 import { AteraError, AteraInsecureUrlError } from './atera-error.js';
-import { RequestRateLimiter } from './request-rate-limiter.js';
-import { DEFAULT_RETRY, parseRetryAfter, retryDelay, type RetrySettings } from './retry-policy.js';
+import {
+  CircuitOpenError,
+  createOutsideSystemPolicy,
+  type BreakerSettings,
+  type CircuitReport,
+  type OutsideSystemPolicy,
+} from '../resilience/outside-system-policy.js';
+import { parseRetryAfter } from '../resilience/retry-after.js';
+import { createAteraRateLimit, type AteraRateLimit } from './atera-rate-limit.js';
+import { DEFAULT_RETRY, type RetrySettings } from './retry-policy.js';
 
 export interface AteraClientOptions {
   /** e.g. https://app.atera.com/api/v3 */
@@ -30,6 +39,8 @@ export interface AteraClientOptions {
   requestsPerMinute?: number;
   /** Retry settings; pass NO_RETRY (or small delays) in tests. */
   retry?: RetrySettings;
+  /** Failed requests in a row that open the circuit, and how long it stays open (default 5, 30 s). */
+  breaker?: BreakerSettings;
   /** Plain http to a non-loopback host; refused unless true. */
   allowInsecureHttp?: boolean;
   userAgent?: string;
@@ -78,23 +89,18 @@ function serverTimeOf(response: AxiosResponse): string | null {
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();
 }
 
-function isLoopback(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
-}
+export const DEFAULT_ATERA_BREAKER: BreakerSettings = { failures: 5, halfOpenAfterMs: 30_000 };
 
 export class AteraClient {
   private readonly http: AxiosInstance;
-  private readonly limiter: RequestRateLimiter;
-  private readonly retry: RetrySettings;
-  private readonly log: Log;
-  private readonly random: () => number;
+  private readonly limiter: AteraRateLimit;
+  private readonly policy: OutsideSystemPolicy;
   private readonly apiKey: string;
   private readonly onResponse: ((info: AteraResponseInfo) => void) | undefined;
 
   constructor(options: AteraClientOptions) {
     const url = new URL(options.baseUrl);
-    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url.hostname))) {
+    if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
       if (!(url.protocol === 'http:' && options.allowInsecureHttp)) {
         throw new AteraInsecureUrlError(
           `The Atera base URL must use https (plain http only to a loopback address), got ${url.protocol}//${url.host}`,
@@ -102,14 +108,26 @@ export class AteraClient {
       }
     }
     this.apiKey = options.apiKey;
-    this.retry = options.retry ?? DEFAULT_RETRY;
-    this.log = options.log ?? silentLog;
-    this.random = options.random ?? Math.random;
     this.onResponse = options.onResponse;
-    this.limiter = new RequestRateLimiter(options.requestsPerMinute ?? 600);
+    this.limiter = createAteraRateLimit(options.requestsPerMinute ?? 600);
+    const retry = options.retry ?? DEFAULT_RETRY;
+    this.policy = createOutsideSystemPolicy({
+      system: 'atera',
+      timeoutMs: options.timeoutMs ?? 15_000,
+      retry: {
+        maxAttempts: retry.maxRetries + 1,
+        initialDelayMs: retry.baseDelayMs,
+        maxDelayMs: retry.maxDelayMs,
+        budgetMs: retry.budgetMs,
+      },
+      breaker: options.breaker ?? DEFAULT_ATERA_BREAKER,
+      isTransient: (error) => error instanceof AteraError && error.retryable,
+      retryAfterMs: (error) => (error instanceof AteraError ? error.retryAfterMs : undefined),
+      log: options.log ?? silentLog,
+      ...(options.random ? { random: options.random } : {}),
+    });
     this.http = axios.create({
       baseURL: options.baseUrl.replace(/\/+$/, ''),
-      timeout: options.timeoutMs ?? 15_000,
       headers: {
         'X-API-KEY': options.apiKey,
         'User-Agent': options.userAgent ?? DEFAULT_USER_AGENT,
@@ -117,6 +135,11 @@ export class AteraClient {
       },
       maxRedirects: 0,
     });
+  }
+
+  /** The circuit breaker's state, for readiness and metrics. */
+  circuit(): CircuitReport {
+    return this.policy.circuit();
   }
 
   // Tickets -------------------------------------------------------------------------------------------------
@@ -246,39 +269,47 @@ export class AteraClient {
 
   private async exchange<T>(spec: RequestSpec): Promise<AxiosResponse<T>> {
     const endpoint = `${spec.method.toUpperCase()} ${spec.path}`;
-    const started = Date.now();
-    for (let attempts = 1; ; attempts++) {
-      await this.limiter.acquire();
-      const attemptStarted = Date.now();
-      try {
-        const response = await this.http.request<T>({
-          method: spec.method,
-          url: spec.path,
-          params: spec.params,
-          data: spec.data,
+    const repeatable = new WeakSet<AteraError>();
+    try {
+      return await this.policy.execute<AxiosResponse<T>>(
+        async ({ signal }) => {
+          const attemptStarted = Date.now();
+          try {
+            const response = await this.http.request<T>({
+              method: spec.method,
+              url: spec.path,
+              params: spec.params,
+              data: spec.data,
+              signal,
+            });
+            this.report(spec, response.status, attemptStarted);
+            return response;
+          } catch (cause) {
+            this.report(
+              spec,
+              cause instanceof AxiosError ? (cause.response?.status ?? null) : null,
+              attemptStarted,
+            );
+            const failure = this.describeFailure(cause, endpoint, spec.idempotent, signal);
+            // A 429's Retry-After holds back every request of this client, not only this one.
+            if (failure.error.retryAfterMs !== undefined) this.limiter.pauseFor(failure.error.retryAfterMs);
+            if (failure.repeatable) repeatable.add(failure.error);
+            throw failure.error;
+          }
+        },
+        {
+          gate: (attempt) => this.limiter.schedule(attempt),
+          mayRepeat: (error) => error instanceof AteraError && repeatable.has(error),
+          logFields: { endpoint },
+        },
+      );
+    } catch (error) {
+      if (error instanceof CircuitOpenError) {
+        throw new AteraError(`Atera ${endpoint} not sent: ${error.message}`, endpoint, undefined, true, {
+          cause: error,
         });
-        this.report(spec, response.status, attemptStarted);
-        return response;
-      } catch (cause) {
-        this.report(
-          spec,
-          cause instanceof AxiosError ? (cause.response?.status ?? null) : null,
-          attemptStarted,
-        );
-        const { error, repeatable } = this.describeFailure(cause, endpoint, spec.idempotent);
-        if (error.retryAfterMs !== undefined) this.limiter.pauseUntil(Date.now() + error.retryAfterMs);
-        const delay = retryDelay(
-          this.retry,
-          { attempts, elapsedMs: Date.now() - started, repeatable, retryAfterMs: error.retryAfterMs },
-          this.random,
-        );
-        if (delay === null) throw error;
-        this.log.warn(
-          { endpoint, status: error.status, attempt: attempts, delayMs: delay },
-          'atera request retried',
-        );
-        await new Promise((resolve) => setTimeout(resolve, delay));
       }
+      throw error;
     }
   }
 
@@ -295,6 +326,7 @@ export class AteraClient {
     cause: unknown,
     endpoint: string,
     idempotent: boolean,
+    signal: AbortSignal,
   ): { error: AteraError; repeatable: boolean } {
     if (!(cause instanceof AxiosError)) {
       const message = cause instanceof Error ? cause.message : String(cause);
@@ -315,7 +347,7 @@ export class AteraClient {
     const status = cause.response?.status;
     if (status !== undefined) {
       const retryAfterMs =
-        status === 429 ? parseRetryAfter(cause.response?.headers['retry-after'], Date.now()) : undefined;
+        status === 429 ? parseRetryAfter(cause.response?.headers['retry-after']) : undefined;
       const retryable = status === 429 || status >= 500;
       const hint =
         status === 401 || status === 403
@@ -332,7 +364,8 @@ export class AteraClient {
         repeatable: status === 429 || (retryable && idempotent),
       };
     }
-    const code = cause.code ?? 'network error';
+    // The policy's per-attempt timeout aborts the request: axios reports a cancellation.
+    const code = signal.aborted ? 'ECONNABORTED' : (cause.code ?? 'network error');
     const neverSent = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
     return {
       error: new AteraError(

@@ -4,17 +4,15 @@ import {
   HTTPMessageHandler,
   GraphError as VendorGraphError,
 } from '@microsoft/microsoft-graph-client';
-import {
-  DelegateBackoff,
-  handleWhen,
-  retry,
-  timeout,
-  TimeoutStrategy,
-  wrap,
-  type IRetryBackoffContext,
-} from 'cockatiel';
 import type { Log } from '../../ports/log.js';
 import type { TenantRef } from '../../ports/user-directory.js';
+import {
+  CircuitOpenError,
+  createOutsideSystemPolicy,
+  type BreakerSettings,
+  type CircuitReport,
+} from '../resilience/outside-system-policy.js';
+import { parseRetryAfter } from '../resilience/retry-after.js';
 import { GraphError } from './graph-error.js';
 import { createTenantTokenProvider, type GraphCredentialsSource } from './tenant-token-provider.js';
 import { dispatcherTrusting } from './trusted-ca.js';
@@ -35,8 +33,12 @@ export interface GraphGatewayOptions {
   maxAttempts?: number;
   /** A Retry-After longer than this is not waited for: the call fails as throttled (default 60 s). */
   maxRetryAfterSeconds?: number;
+  /** Failed calls in a row that open Graph's circuit, and how long it stays open (default 5, 30 s). */
+  breaker?: BreakerSettings;
   log: Log;
 }
+
+export const DEFAULT_GRAPH_BREAKER: BreakerSettings = { failures: 5, halfOpenAfterMs: 30_000 };
 
 export interface GraphCall {
   method: 'GET' | 'POST';
@@ -52,6 +54,8 @@ export interface GraphGateway {
   readonly baseUrl: string;
   /** The response body; a coded GraphError when Graph answers with an error after retries. */
   call<T>(tenant: TenantRef, call: GraphCall): Promise<T>;
+  /** Graph's circuit breaker (all tenants: one Graph), for readiness and metrics. */
+  circuit(): CircuitReport;
 }
 
 const MICROSOFT_GRAPH_HOSTS = new Set([
@@ -83,34 +87,20 @@ export function createGraphGateway(options: GraphGatewayOptions): GraphGateway {
   });
   const dispatcher = options.caPem ? dispatcherTrusting(options.caPem) : undefined;
   const clients = new Map<string, Client>();
-  const maxRetryAfterMs = (options.maxRetryAfterSeconds ?? 60) * 1000;
-
-  function policyFor(log: Log) {
-    const retries = retry(
-      handleWhen(
-        (error) =>
-          error instanceof GraphError && isTransient(error) && retryAfterMs(error) <= maxRetryAfterMs,
-      ),
-      {
-        maxAttempts: (options.maxAttempts ?? 4) - 1,
-        backoff: new DelegateBackoff((context: IRetryBackoffContext<unknown>) => {
-          const error = 'error' in context.result ? context.result.error : undefined;
-          const advised = error instanceof GraphError ? retryAfterMs(error) : -1;
-          if (advised >= 0) return advised;
-          const exponential = Math.min(8000, 250 * 2 ** context.attempt);
-          return exponential / 2 + Math.random() * (exponential / 2);
-        }),
-      },
-    );
-    retries.onRetry((reason) => {
-      const error = 'error' in reason ? reason.error : undefined;
-      log.warn(
-        { status: error instanceof GraphError ? error.status : null, delayMs: Math.round(reason.delay) },
-        'graph call retried',
-      );
-    });
-    return wrap(retries, timeout(options.timeoutMs ?? 10_000, TimeoutStrategy.Cooperative));
-  }
+  const policy = createOutsideSystemPolicy({
+    system: 'graph',
+    timeoutMs: options.timeoutMs ?? 10_000,
+    retry: {
+      maxAttempts: options.maxAttempts ?? 4,
+      initialDelayMs: 500,
+      maxDelayMs: 8000,
+      maxRetryAfterMs: (options.maxRetryAfterSeconds ?? 60) * 1000,
+    },
+    breaker: options.breaker ?? DEFAULT_GRAPH_BREAKER,
+    isTransient: (error) => error instanceof GraphError && isTransient(error),
+    retryAfterMs: (error) => (error instanceof GraphError ? parseRetryAfter(error.retryAfter) : undefined),
+    log: options.log,
+  });
 
   function clientFor(tenant: TenantRef): Client {
     const existing = clients.get(tenant.key);
@@ -132,11 +122,11 @@ export function createGraphGateway(options: GraphGatewayOptions): GraphGateway {
 
   return {
     baseUrl: `${root}/${version}`,
+    circuit: () => policy.circuit(),
     async call<T>(tenant: TenantRef, call: GraphCall): Promise<T> {
       const client = clientFor(tenant);
       const target = call.path + queryString(call.query);
-      const log = options.log.child({ tenant: tenant.key, method: call.method, path: call.path });
-      return policyFor(log).execute(async ({ signal }) => {
+      const attempt = async ({ signal }: { signal: AbortSignal }): Promise<T> => {
         // Outside the Graph client so a token failure keeps its own coded error (the client would flatten it);
         // the client's authentication handler then gets the same token from MSAL's cache.
         await tokens.accessToken(tenant);
@@ -148,7 +138,19 @@ export function createGraphGateway(options: GraphGatewayOptions): GraphGateway {
         } catch (error) {
           throw asGraphError(error, tenant, call, signal);
         }
-      });
+      };
+      try {
+        return await policy.execute(attempt, {
+          logFields: { tenant: tenant.key, method: call.method, path: call.path },
+        });
+      } catch (error) {
+        if (!(error instanceof CircuitOpenError)) throw error;
+        throw new GraphError(
+          `Graph ${call.method} ${call.path} not sent: ${error.message}`,
+          { status: null, path: call.path, graphCode: null, tenantKey: tenant.key },
+          { cause: error },
+        );
+      }
     },
   };
 }
@@ -161,16 +163,6 @@ function queryString(query: Record<string, string> | undefined): string {
 
 function isTransient(error: GraphError): boolean {
   return error.status === null || error.status === 429 || error.status === 503 || error.status === 504;
-}
-
-/** Retry-After in ms (seconds or an HTTP date); -1 when the answer gave none. */
-function retryAfterMs(error: GraphError): number {
-  const header = error.retryAfter;
-  if (header === null) return -1;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? -1 : Math.max(0, date - Date.now());
 }
 
 function asGraphError(error: unknown, tenant: TenantRef, call: GraphCall, signal: AbortSignal): GraphError {

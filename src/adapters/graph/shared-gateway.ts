@@ -1,14 +1,16 @@
 import type { Log } from '../../ports/log.js';
-import { createGraphGateway, type GraphGateway } from './graph-gateway.js';
+import { createGraphGateway, DEFAULT_GRAPH_BREAKER, type GraphGateway } from './graph-gateway.js';
 import type { GraphCredentialsSource } from './tenant-token-provider.js';
 
-/** The graph config section's shape (GRAPH_BASE_URL, GRAPH_AUTHORITY_*, GRAPH_CA_FILE, GRAPH_TIMEOUT_MS). */
+/** The graph config section's shape (GRAPH_BASE_URL, GRAPH_AUTHORITY_*, GRAPH_CA_FILE, GRAPH_TIMEOUT_MS, GRAPH_BREAKER_*). */
 export interface GraphConnectionSettings {
   baseUrl: string;
   authorityHost: string;
   authorityMetadata?: string | undefined;
   caPem?: string | undefined;
   timeoutMs?: number | undefined;
+  breakerFailures?: number | undefined;
+  breakerCooldownMs?: number | undefined;
 }
 
 export interface GraphAdapterOptions {
@@ -42,6 +44,14 @@ export function gatewayFor(options: GraphAdapterOptions): GraphGateway {
     ...(graph.authorityMetadata ? { authorityMetadata: graph.authorityMetadata } : {}),
     ...(graph.caPem ? { caPem: graph.caPem } : {}),
     ...(graph.timeoutMs ? { timeoutMs: graph.timeoutMs } : {}),
+    ...(graph.breakerFailures
+      ? {
+          breaker: {
+            failures: graph.breakerFailures,
+            halfOpenAfterMs: graph.breakerCooldownMs ?? DEFAULT_GRAPH_BREAKER.halfOpenAfterMs,
+          },
+        }
+      : {}),
     log: options.log.child({ component: 'graph' }),
   });
   bySettings.set(options.graph, gateway);

@@ -21,6 +21,7 @@ import { checkInboundActivity } from './inbound-activity.js';
 import { createTeamsChatChannel, type AppInstaller } from './teams-chat-channel.js';
 import { createTeamsKv, type AdapterKv } from './teams-kv.js';
 import { createTeamRoster } from './teams-roster.js';
+import type { CircuitReport } from '../resilience/outside-system-policy.js';
 import { ReusedConnectorClients } from './reused-connector-clients.js';
 import { lateBoundEngine, registerRoutes } from './teams-routes.js';
 import { createTeamsTechnicianAuthority, type GroupMembership } from './teams-technician-authority.js';
@@ -60,7 +61,7 @@ export interface TeamsBotDeps {
   /** Maps an activity's tenant id to the tenant the group check runs in. */
   tenants?: Pick<TenantDirectory, 'tenantById'>;
   log: Log;
-  /** Outbound connector retries (429/412/502/504); tests shorten the delays. */
+  /** The connector's resilience policy: retries (429/412/502/504), timeout, breaker; tests shorten the delays. */
   retry?: Partial<ConnectorRetrySettings>;
   /** How long a "is a technician" answer and the team roster are kept (ms). */
   rosterCacheMs?: number;
@@ -79,6 +80,8 @@ export interface TeamsBot {
   authority: TechnicianAuthority;
   directory: TechnicianDirectory;
   attach(engine: SupportEngine): void;
+  /** The connector's circuit breaker (its resilience policy), for readiness and metrics. */
+  connectorCircuit(): CircuitReport;
 }
 
 export function createTeamsBot(deps: TeamsBotDeps): TeamsBot {
@@ -210,5 +213,6 @@ export function createTeamsBot(deps: TeamsBotDeps): TeamsBot {
     authority,
     directory,
     attach: engine.attach,
+    connectorCircuit: () => call.circuit(),
   };
 }

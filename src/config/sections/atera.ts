@@ -13,6 +13,9 @@ export const ateraSection = {
   maxRetries: setting('ATERA_MAX_RETRIES', int(5, 0, 20)),
   /** Retries of one request stop after this long in total. */
   retryBudgetMs: setting('ATERA_RETRY_BUDGET_MS', int(60_000, 0)),
+  /** Failed requests in a row (after their retries) that open Atera's circuit; it then refuses calls this long. */
+  breakerFailures: setting('ATERA_BREAKER_FAILURES', int(5, 1)),
+  breakerCooldownMs: setting('ATERA_BREAKER_COOLDOWN_MS', int(30_000, 100)),
   /** The Atera technician TicketZero writes its comments as. */
   technicianId: setting('ATERA_TECHNICIAN_ID', z.coerce.number().int().positive().optional()),
   technicianEmail: setting('ATERA_TECHNICIAN_EMAIL', z.string().email().optional()),

@@ -50,6 +50,9 @@ export const graphSection = {
   caPem: setting('GRAPH_CA_FILE', pemFile),
   /** Per Graph call attempt. */
   timeoutMs: setting('GRAPH_TIMEOUT_MS', int(10_000, 100)),
+  /** Failed calls in a row (after their retries) that open Graph's circuit; it then refuses calls this long. */
+  breakerFailures: setting('GRAPH_BREAKER_FAILURES', int(5, 1)),
+  breakerCooldownMs: setting('GRAPH_BREAKER_COOLDOWN_MS', int(30_000, 100)),
   tenantId: setting('GRAPH_TENANT_ID', z.string().optional()),
   clientId: setting('GRAPH_CLIENT_ID', z.string().optional()),
   clientSecret: secret('GRAPH_CLIENT_SECRET', z.string().optional()),
