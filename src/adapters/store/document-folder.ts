@@ -34,18 +34,21 @@ export async function createJsonFolder(dir: string, options: { fsync: boolean })
   // A temporary file left by a kill mid-write was never renamed over its document: nothing refers to it.
   for (const file of await readdir(dir)) if (TEMP.test(file)) await unlink(join(dir, file));
   const path = (name: string) => join(dir, `${name}${SUFFIX}`);
+  const syncFolder = options.fsync ? sharedFsync(dir) : async () => undefined;
+  const fileOptions = { syncFolder, fsync: options.fsync };
   const folder = {
+    syncFolder,
     dir,
     async names() {
       return (await readdir(dir)).filter((f) => f.endsWith(SUFFIX)).map((f) => f.slice(0, -SUFFIX.length));
     },
     async read<T>(name: string) {
-      const db = new Low<T | null>(new DurableJsonFile<T | null>(path(name), options), null);
+      const db = new Low<T | null>(new DurableJsonFile<T | null>(path(name), fileOptions), null);
       await db.read();
       return db.data;
     },
     async write(name: string, data: unknown) {
-      await new Low<unknown>(new DurableJsonFile<unknown>(path(name), options), data).write();
+      await new Low<unknown>(new DurableJsonFile<unknown>(path(name), fileOptions), data).write();
     },
     async remove(name: string) {
       try {
@@ -54,15 +57,12 @@ export async function createJsonFolder(dir: string, options: { fsync: boolean })
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
         throw error;
       }
-      if (options.fsync) await fsyncDirectory(dir);
+      await syncFolder();
     },
     async moveTo(name: string, target: DocumentFolder, newName: string) {
-      const to = (target as typeof folder).dir;
-      await rename(path(name), join(to, `${newName}${SUFFIX}`));
-      if (options.fsync) {
-        await fsyncDirectory(to);
-        await fsyncDirectory(dir);
-      }
+      const to = target as typeof folder;
+      await rename(path(name), join(to.dir, `${newName}${SUFFIX}`));
+      await Promise.all([to.syncFolder(), syncFolder()]);
     },
   };
   return folder;
@@ -103,7 +103,7 @@ export function createMemoryFolder(): DocumentFolder & { fail: Error | null } {
 export class DurableJsonFile<T> implements Adapter<T> {
   constructor(
     readonly file: string,
-    private readonly options: { fsync: boolean },
+    private readonly options: { fsync: boolean; syncFolder: () => Promise<void> },
   ) {}
 
   async read(): Promise<T | null> {
@@ -131,8 +131,34 @@ export class DurableJsonFile<T> implements Adapter<T> {
       await handle.close();
     }
     await rename(temp, this.file);
-    if (this.options.fsync) await fsyncDirectory(dirname(this.file));
+    await this.options.syncFolder();
   }
+}
+
+/**
+ * fsync of a folder, shared by the writes that wait for it: a call made while one is running gets the next one
+ * (a rename done before a folder fsync starts is durable when it ends), so concurrent writes share one.
+ */
+function sharedFsync(dir: string): () => Promise<void> {
+  let running: Promise<void> | null = null;
+  let next: Promise<void> | null = null;
+  const run = (): Promise<void> => {
+    const sync = fsyncDirectory(dir).finally(() => {
+      if (running === sync) running = null;
+    });
+    running = sync;
+    return sync;
+  };
+  return () => {
+    if (!running) return run();
+    next ??= running
+      .catch(() => undefined)
+      .then(() => {
+        next = null;
+        return run();
+      });
+    return next;
+  };
 }
 
 /** Makes a rename or a new file in `dir` durable. */
