@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -180,4 +180,70 @@ describe('the lowdb store killed mid-write', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+});
+
+describe('the lowdb store opened by node as PID 1 of two containers on one volume', () => {
+  // Each process runs as PID 1 of its own PID namespace, as node does in a container.
+  const canUnshare = spawnSync('unshare', ['-Urpf', '--mount-proc', 'true']).status === 0;
+
+  function startHolder(dataDir: string) {
+    const child = spawn(
+      'unshare',
+      [
+        '-Urpf',
+        '--mount-proc',
+        process.execPath,
+        '--import',
+        'tsx',
+        join(import.meta.dirname, 'processes', 'lowdb-holder.ts'),
+        dataDir,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'], detached: true },
+    );
+    const said = new Promise<string>((resolve) => {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      child.once('exit', () => resolve(out.trim() || 'exited'));
+    });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    return {
+      said,
+      kill: async () => {
+        // unshare and the node it forked: the whole process group, as a container stopped with SIGKILL.
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        await exited;
+      },
+    };
+  }
+
+  it('lets the second in only after the first is gone', async (context) => {
+    // Named in the skip: unshare -Urpf needs unprivileged user and PID namespaces.
+    if (!canUnshare) context.skip('unshare -Urpf is not permitted here (no unprivileged PID namespaces)');
+    const dataDir = await mkdtemp(join(tmpdir(), 'tz-pid1-'));
+    const first = startHolder(dataDir);
+    let second: { kill: () => Promise<void> } = { kill: async () => undefined };
+    const third: { kill: () => Promise<void> } = { kill: async () => undefined };
+    try {
+      expect(await first.said).toBe('opened 1');
+      const refused = startHolder(dataDir);
+      second = refused;
+      expect(await refused.said).toBe('refused store_failed');
+      await first.kill();
+      const next = startHolder(dataDir);
+      Object.assign(third, next);
+      expect(await next.said).toBe('opened 1');
+    } finally {
+      await first.kill();
+      await second.kill();
+      await third.kill();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
