@@ -8,7 +8,8 @@
  * A change writes the one document it concerns, so a turn costs the size of its conversation, however many
  * tickets were stored before. Memory follows the disk: a change is made in memory only after its document was
  * written, so a failed write leaves readers seeing what the disk holds. Changes to one document run one at a time
- * in call order (a queue per document); changes to different documents run side by side.
+ * in call order (a queue per document); changes to different documents run side by side. Reading one document
+ * (`getConversation`, `getValue`) waits for the changes already asked of it, so a caller reads what it wrote.
  *
  * Opening reads every document of `conversations/` and `values/`, and only the names of `archive/`; an archived
  * conversation is read from its file when asked for. A conversation in `conversations/` wins over an archived copy
@@ -178,7 +179,9 @@ class DocumentStore implements DocumentConversationStore {
 
   async getValue<T>(namespace: string, key: string): Promise<T | null> {
     this.usable();
-    const value = this.values.get(valueKey(namespace, key));
+    const id = valueKey(namespace, key);
+    await this.queues.get(`v${id}`);
+    const value = this.values.get(id);
     return value === undefined ? null : (copyOf(value) as T);
   }
 
@@ -226,6 +229,7 @@ class DocumentStore implements DocumentConversationStore {
 
   async getConversation(ticketId: number): Promise<ConversationRecord | null> {
     this.usable();
+    await this.queues.get(`t${ticketId}`);
     const hot = this.live.get(ticketId);
     if (hot) return hot.record && copyOf(hot.record);
     const entry = this.archived.get(ticketId);
