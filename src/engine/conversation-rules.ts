@@ -110,7 +110,10 @@ export type MessageReading =
   /** A reply to the model (or "no, still broken" to the question). */
   | 'reply';
 
-/** What counts as a round: a reply for the model to answer. The first answer, before any reply, is round 0. */
+/**
+ * What counts as a round: a reply for the model to answer. The first answer, before any reply, is round 0.
+ * (`decideAfterAnswer` reads rounds that grew during the model call as a reply still to answer.)
+ */
 export function countsAsRound(reading: MessageReading): boolean {
   return reading === 'reply';
 }
