@@ -98,7 +98,7 @@ export type UserSaid = { words: string } | { button: UserCardVerb };
 
 /** How a user's message reads, before the limits apply. */
 export type MessageReading =
-  /** The AI is not talking in this conversation (queued, paused, taken over, handed over, ended). */
+  /** The AI is not talking in this conversation (queued, paused, taken over, handed over, ended or ending). */
   | 'not_talking'
   | 'past_deadline'
   | 'over_rate_limit'
@@ -132,12 +132,13 @@ export function mayAskConfirmation(state: ConversationState): boolean {
 }
 
 export function readUserMessage(
-  record: Pick<ConversationRecord, 'state' | 'deadlineAt'>,
+  record: Pick<ConversationRecord, 'state' | 'deadlineAt' | 'pendingStep'>,
   said: UserSaid,
   now: Date,
   options: { overRateLimit: boolean },
 ): MessageReading {
-  if (!isTalking(record.state)) return 'not_talking';
+  // An ending already decided (and about to be carried out) is not decided again by a message right behind it.
+  if (!isTalking(record.state) || record.pendingStep) return 'not_talking';
   if ('button' in said) return readButton(record, said.button, now);
   if (isPastDeadline(record, now)) return 'past_deadline';
   if (options.overRateLimit) return 'over_rate_limit';
@@ -184,7 +185,7 @@ export interface UserMessageDecision {
 
 /** What a user's message leads to. */
 export function decideUserMessage(
-  record: Pick<ConversationRecord, 'state' | 'rounds' | 'deadlineAt'>,
+  record: Pick<ConversationRecord, 'state' | 'rounds' | 'deadlineAt' | 'pendingStep'>,
   said: UserSaid,
   now: Date,
   settings: Pick<LimitSettings, 'maxRounds'>,
@@ -200,7 +201,12 @@ export function decideUserMessage(
   const pressed = 'button' in said;
   switch (reading) {
     case 'not_talking':
-      return decision('record_only', `the conversation is ${record.state}`);
+      return decision(
+        'record_only',
+        record.pendingStep
+          ? `its ending (${record.pendingStep.kind}) is recorded`
+          : `the conversation is ${record.state}`,
+      );
     case 'past_deadline':
       return decision({ kind: 'time_out' }, 'past the deadline');
     case 'over_rate_limit':

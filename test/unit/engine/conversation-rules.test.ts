@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ConversationState } from '../../../src/ports/conversation-store.js';
+import type { ConversationState, PendingStep } from '../../../src/ports/conversation-store.js';
 import {
   countsAsRound,
   decideAfterAnswer,
@@ -18,7 +18,7 @@ const now = new Date('2025-03-04T10:00:00Z');
 const inMinutes = (minutes: number) => new Date(now.getTime() + minutes * 60_000).toISOString();
 
 function conversation(state: ConversationState, rounds = 3, deadlineAt: string | null = inMinutes(20)) {
-  return { state, rounds, deadlineAt };
+  return { state, rounds, deadlineAt, pendingStep: null as PendingStep | null };
 }
 
 function decide(
@@ -63,6 +63,15 @@ describe('what counts as a round', () => {
 });
 
 describe('the round limit', () => {
+  it('is not passed by messages right behind the hand-over at the limit, before it is carried out', () => {
+    const ending = decide(conversation('awaiting_confirmation', 10), 'no, still broken');
+    expect(ending).toMatchObject({ rounds: 11, next: { kind: 'escalate' } });
+    const behind = { ...conversation(ending.state, ending.rounds) };
+    const pending = { ...behind, pendingStep: ending.next as PendingStep };
+    expect(decide(pending, 'hello??')).toMatchObject({ rounds: 11, next: 'record_only' });
+    expect(decide(pending, 'yes it works now')).toMatchObject({ rounds: 11, next: 'record_only' });
+  });
+
   it('lets the 10th reply be answered and hands the ticket over at an 11th', () => {
     expect(decide(conversation('active', 9), 'still no luck')).toMatchObject({ rounds: 10, next: 'answer' });
     expect(decide(conversation('awaiting_confirmation', 10), 'no, still broken')).toMatchObject({
