@@ -42,6 +42,20 @@ export default tseslint.config(
     },
   },
   {
+    // The round and time limits are compared in one place, so a newcomer finds them at first look.
+    files: ['src/engine/**/*.ts'],
+    ignores: ['src/engine/conversation-rules.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...['rounds', 'deadlineAt'].map((field) => ({
+          selector: `BinaryExpression[operator=/^[<>]=?$/] MemberExpression[property.name='${field}']`,
+          message: `Compare ${field} in src/engine/conversation-rules.ts, the one place for the conversation limits.`,
+        })),
+      ],
+    },
+  },
+  {
     // Command-line entry points, sandboxes, scripts and benchmarks print to the terminal on purpose.
     files: ['src/sandboxes/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'eval/**/*.ts', 'src/cli/**/*.ts'],
     rules: { 'no-console': 'off' },

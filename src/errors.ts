@@ -56,11 +56,6 @@ export class NotFoundError extends TicketZeroError {
   readonly code = 'not_found';
 }
 
-/** Another writer changed the record first (optimistic concurrency); the caller may reload and retry. */
-export class ConflictError extends TicketZeroError {
-  readonly code = 'conflict';
-}
-
 /** Wraps anything unknown at a boundary so handlers only ever see coded errors. */
 export class UnexpectedError extends TicketZeroError {
   readonly code = 'unexpected';

@@ -65,12 +65,6 @@ export const int = (defaultValue: number, min = 0, max = Number.MAX_SAFE_INTEGER
     .max(max, `must be at most ${max}`)
     .default(defaultValue);
 
-export const num = (defaultValue: number, min = 0) =>
-  z.coerce
-    .number({ invalid_type_error: 'expected a number' })
-    .min(min, `must be at least ${min}`)
-    .default(defaultValue);
-
 /** An absolute http(s) URL without a trailing slash. */
 export const url = () =>
   z
@@ -78,5 +72,3 @@ export const url = () =>
     .url('expected an absolute URL')
     .refine((v) => /^https?:\/\//i.test(v), 'expected an http or https URL')
     .transform((v) => v.replace(/\/+$/, ''));
-
-export const optionalString = () => z.string().optional();

@@ -5,43 +5,55 @@
  * take as long as its timeouts allow: no inbound request waits for it.
  *
  * Nothing the model writes decides an outcome on its own: its control line may propose "is it fixed?" or a
- * hand-over, the user's words decide the rest (user-message-rules.ts). When every provider fails, the user gets
+ * hand-over, the user's words decide the rest (conversation-rules.ts). When every provider fails, the user gets
  * the honest fallback answer and the ticket goes to a technician.
  */
-import type { ConversationRecord, PendingStep, Turn } from '../ports/conversation-store.js';
+import type { ConversationRecord, Turn } from '../ports/conversation-store.js';
 import type { ChainResult } from '../ports/model.js';
 import type { NewComment } from '../ports/ticket-desk.js';
 import { asTicketZeroError } from '../errors.js';
 import { takeAnswerLease } from './answer-lease.js';
 import { assistantTurnComment, note } from './atera-comment-text.js';
-import { limitNotice, minutesLeft, roundLimitReached, roundsLeft } from './conversation-limits.js';
+import type { ConversationOutcomes } from './conversation-outcomes.js';
+import {
+  decideAfterAnswer,
+  limitNotice,
+  minutesLeft,
+  roundsLeft,
+  type AnswerProposal,
+} from './conversation-rules.js';
 import type { EngineContext } from './engine-context.js';
-import type { AssistantPart, EngineParts } from './engine-parts.js';
 import { guardAnswer } from './prompt/answer-guard.js';
 import { parseAssistantReply } from './prompt/assistant-reply.js';
 import { describeFailures, fallbackAnswer } from './prompt/fallback.js';
 import { buildSupportPrompt } from './prompt/support-prompt.js';
-import { chatEntry, withChatMessages } from './user-chat-outbox.js';
+import type { TechniciansThread } from './technicians-thread.js';
+import { chatEntry, withChatMessages, type UserChatOutbox } from './user-chat-outbox.js';
 
 /** Teams shows a typing indicator for a few seconds; it is sent again this often while the model works. */
 const TYPING_EVERY_MS = 3_000;
 
-interface Answer {
+interface Answer extends AnswerProposal {
   text: string;
   provider: string | null;
   category: string | null;
-  askConfirmation: boolean;
-  step: PendingStep | null;
   extraComments: NewComment[];
 }
 
-export class AssistantTurn implements AssistantPart {
+/** The parts an answer calls: it goes to the chat and the thread, and may end the conversation. */
+export interface AssistantTurnParts {
+  chatOutbox: Pick<UserChatOutbox, 'deliver'>;
+  thread: Pick<TechniciansThread, 'mirror' | 'updateCard'>;
+  outcomes: Pick<ConversationOutcomes, 'carryOut'>;
+}
+
+export class AssistantTurn {
   /** Tickets this process is answering right now: a second caller leaves it to the one answering. */
   private readonly answering = new Set<number>();
 
   constructor(
     private readonly ctx: EngineContext,
-    private readonly parts: EngineParts,
+    private readonly parts: AssistantTurnParts,
   ) {}
 
   /** Answers in the background (the tick, recovery, a resumed conversation). */
@@ -56,7 +68,8 @@ export class AssistantTurn implements AssistantPart {
 
   /**
    * Answers the conversation's unanswered user message(s), if any and if no other instance holds the answer
-   * lease; again while the user wrote more during the model call.
+   * lease; again while the user wrote more during the model call (at most once per round: a safety bound).
+   * `typingShown`: the user's turn already showed the typing indicator.
    */
   async answerPending(ticketId: number, options: { typingShown?: boolean } = {}): Promise<void> {
     if (this.answering.has(ticketId)) return;
@@ -182,8 +195,8 @@ export class AssistantTurn implements AssistantPart {
       forbidden: settings.forbiddenInAnswers,
     });
     if (guarded.problems.length > 0) log.warn({ problems: guarded.problems }, 'answer adjusted by the guard');
-    const limitReached = roundLimitReached(record, settings) && reply.outcome === 'continue';
-    const notice = limitReached ? null : limitNotice(record, this.ctx.clock(), settings);
+    // Nothing when no rounds are left: the hand-over that follows says it.
+    const notice = limitNotice(record, this.ctx.clock(), settings);
     return {
       text: notice ? `${guarded.text}\n\n${notice}` : guarded.text,
       provider: result.provider,
@@ -213,26 +226,21 @@ export class AssistantTurn implements AssistantPart {
         at,
         ...(answer.provider ? { provider: answer.provider } : {}),
       };
-      // The user wrote again while the model worked: that message still needs its own answer.
-      const more = current.rounds > asked.rounds && !answer.step;
-      let step = answer.step;
-      const ask = answer.askConfirmation && !more && !step;
-      if (!step && !ask && !more && roundLimitReached(current, settings))
-        step = { kind: 'escalate', reason: 'round_limit' };
+      const after = decideAfterAnswer(asked, current, answer, settings);
       let next: ConversationRecord = withChatMessages(
         {
           ...current,
           turns: [...current.turns, turn],
-          state: ask ? 'awaiting_confirmation' : current.state,
-          awaitingAnswer: more,
-          answerLease: more ? (current.answerLease ?? null) : null,
+          state: after.askConfirmation ? 'awaiting_confirmation' : current.state,
+          awaitingAnswer: after.answerAgain,
+          answerLease: after.answerAgain ? (current.answerLease ?? null) : null,
           lastProvider: answer.provider ?? current.lastProvider,
           category: answer.category ?? current.category,
-          pendingStep: step,
+          pendingStep: after.step,
         },
         chatEntry(this.ctx, { turnSeq: turn.seq }),
       );
-      if (ask) next = withChatMessages(next, chatEntry(this.ctx, { card: 'confirm_fix' }));
+      if (after.askConfirmation) next = withChatMessages(next, chatEntry(this.ctx, { card: 'confirm_fix' }));
       return {
         conversation: next,
         comments: [

@@ -15,9 +15,10 @@ import type { ConversationRecord, Turn } from '../ports/conversation-store.js';
 import type { TicketComment } from '../ports/ticket-desk.js';
 import { asTicketZeroError } from '../errors.js';
 import { isTicketZeroComment } from './atera-comment-text.js';
+import { isTalking } from './conversation-rules.js';
 import type { EngineContext } from './engine-context.js';
-import type { EngineParts } from './engine-parts.js';
-import { chatEntry, withChatMessages } from './user-chat-outbox.js';
+import type { TechniciansThread } from './technicians-thread.js';
+import { chatEntry, withChatMessages, type UserChatOutbox } from './user-chat-outbox.js';
 
 /** Where a quoted earlier message starts in an e-mail reply. */
 const QUOTED_REPLY =
@@ -54,10 +55,18 @@ export function relaysAteraComments(record: ConversationRecord, now: Date): bool
   );
 }
 
+/** The parts relaying calls. */
+export interface AteraRepliesParts {
+  chatOutbox: Pick<UserChatOutbox, 'deliver'>;
+  thread: Pick<TechniciansThread, 'post' | 'updateCard'>;
+  /** The user's reply by e-mail or the portal, handled like a chat message (user-turns.ts). */
+  userReplied(ticketId: number, reply: { key: string; text: string; at: string }): Promise<void>;
+}
+
 export class AteraReplies {
   constructor(
     private readonly ctx: EngineContext,
-    private readonly parts: EngineParts,
+    private readonly parts: AteraRepliesParts,
   ) {}
 
   /** Reads the ticket's comments (one Atera call) and relays what is new; failures are logged, retried next poll. */
@@ -85,7 +94,7 @@ export class AteraReplies {
       } else if (comment.author === 'technician') {
         await this.technicianReply(record.ticketId, comment, key);
       } else {
-        await this.parts.userTurns.onAteraReply(record.ticketId, {
+        await this.parts.userReplied(record.ticketId, {
           key,
           text: withoutQuotedReply(comment.text),
           at: comment.date,
@@ -109,7 +118,7 @@ export class AteraReplies {
         inboundId: key,
         authorName: name,
       };
-      const aiTalking = c.state === 'active' || c.state === 'awaiting_confirmation';
+      const aiTalking = isTalking(c.state);
       let next: ConversationRecord = withChatMessages(
         {
           ...c,

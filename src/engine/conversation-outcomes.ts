@@ -1,26 +1,37 @@
 /**
  * How a conversation ends: resolved (the user confirmed the fix), escalated to a technician, timed out, or ended
  * in Atera (the ticket was closed, resolved or reassigned there). Each end is one write — the new state, the
- * Atera note and the ticket change it implies — followed by the user's card, the thread, and the user's next
- * queued ticket.
+ * Atera note and the ticket change it implies — followed by the user's card and the thread; then the engine
+ * opens the user's next queued ticket (`onEnded`). Ticket changes seen in Atera arrive through ticket-changes.ts.
  */
 import { isLive, type ConversationRecord, type OutcomeKind } from '../ports/conversation-store.js';
 import type { Ticket, TicketChange } from '../ports/ticket-desk.js';
 import { note } from './atera-comment-text.js';
 import type { EngineContext } from './engine-context.js';
-import type { EngineParts, OutcomesPart } from './engine-parts.js';
 import { rememberHandOver } from './handed-over.js';
 import { describeReason, handoverComment, resolutionComment, summarise } from './handover-summary.js';
 import { applyPendingChange } from './pending-ticket-change.js';
-import { relaysAteraComments } from './atera-replies.js';
-import { reassignedToSomeoneElse, rememberTechnicianOf } from './ticket-technician.js';
-import { chatEntry, withChatMessages } from './user-chat-outbox.js';
+import type { TechniciansThread } from './technicians-thread.js';
+import { chatEntry, withChatMessages, type UserChatOutbox } from './user-chat-outbox.js';
 
-export class ConversationOutcomes implements OutcomesPart {
+/** The parts an ending calls. */
+export interface OutcomesParts {
+  chatOutbox: Pick<UserChatOutbox, 'deliver'>;
+  thread: Pick<TechniciansThread, 'updateCard' | 'post' | 'technicianMention'>;
+}
+
+export class ConversationOutcomes {
+  private ended: (record: ConversationRecord) => Promise<void> = async () => {};
+
   constructor(
     private readonly ctx: EngineContext,
-    private readonly parts: EngineParts,
+    private readonly parts: OutcomesParts,
   ) {}
+
+  /** What follows every ending, once its card and thread message are out (the engine opens the next ticket). */
+  onEnded(listener: (record: ConversationRecord) => Promise<void>): void {
+    this.ended = listener;
+  }
 
   /** Each ending is one write that only applies to a live conversation, so carrying it out twice is harmless. */
   async carryOut(ticketId: number): Promise<ConversationRecord | null> {
@@ -62,10 +73,6 @@ export class ConversationOutcomes implements OutcomesPart {
     await applyPendingChange(this.ctx, ended);
     await this.finish(ended, 'Resolved: the user confirmed the fix.');
     return ended;
-  }
-
-  async escalate(ticketId: number, reason: string, modelNote?: string | null, by?: string): Promise<void> {
-    await this.endAs(ticketId, 'escalated', reason, modelNote ?? null, by);
   }
 
   async timeOut(ticketId: number): Promise<void> {
@@ -133,133 +140,56 @@ export class ConversationOutcomes implements OutcomesPart {
     return ended;
   }
 
-  /** The watcher saw the ticket change in Atera: closed, resolved or reassigned there ends the conversation. */
-  async onTicketChanged(ticket: Ticket): Promise<void> {
-    await rememberTechnicianOf(this.ctx, ticket);
-    const own = this.ctx.settings.ownTechnician;
-    const record = await this.ctx.deps.store.getConversation(ticket.id);
-    if (!record) return;
-    const moved =
-      ticket.modifiedAt !== record.ticket.modifiedAt ||
-      (ticket.commentedAt ?? null) !== (record.ticket.commentedAt ?? null);
-    const relays = relaysAteraComments(record, this.ctx.clock());
-    // What technicians and the user wrote on the ticket comes first (a technician's last word before closing it).
-    if (moved && relays) await this.parts.ateraReplies.relay(record);
-    if (!isLive(record.state)) {
-      // A handed-over ticket keeps its snapshot, so its comments are read again only when they change.
-      if (moved && relays) await this.keepSnapshot(ticket);
-      return;
-    }
-    const status = String(ticket.status).toLowerCase();
-    const closed = status === 'closed' || status === 'resolved';
-    const reassigned = reassignedToSomeoneElse(record.ticket, ticket, own);
-    if (!closed && !reassigned) {
-      const told = await this.tellTicketChange(ticket);
-      if (
-        !told &&
-        (moved || ticket.status !== record.ticket.status || ticket.priority !== record.ticket.priority)
-      ) {
-        await this.keepSnapshot(ticket);
-      }
-      return;
-    }
-    await this.ctx.locks.run(ticket.id, async () => {
-      // Decided again under the lock: a technician's "reassign" may have changed the ticket a moment ago.
-      const current = await this.ctx.deps.store.getConversation(ticket.id);
-      if (!current || (!closed && !reassignedToSomeoneElse(current.ticket, ticket, own))) return;
-      const now = this.ctx.now();
-      const reason = closed ? `ticket_${status}_in_atera` : 'reassigned_in_atera';
-      const ended = await this.ctx.write(ticket.id, (c) => {
-        if (!c || !isLive(c.state)) return { result: null };
-        const next: ConversationRecord = withChatMessages(
-          {
-            ...c,
-            ticket,
-            state: 'ended_in_atera',
-            awaitingAnswer: false,
-            answerLease: null,
-            pendingStep: null,
-            outcome: { kind: 'ended_in_atera', reason, at: now },
-          },
-          chatEntry(this.ctx, {
-            notice: closed
-              ? `Your ticket #${ticket.number} was ${status} by your IT team, so I’ll stop here. Thanks!`
-              : `A technician (${ticket.technician.fullName ?? 'from your IT team'}) is now handling ticket #${ticket.number} and will continue with you.`,
-          }),
-        );
-        return {
-          conversation: next,
-          comments: [
-            this.ctx.internal(
-              note(
-                closed
-                  ? `the ticket was set to ${ticket.status} in Atera, so the AI conversation ended.`
-                  : `the ticket was reassigned to ${ticket.technician.fullName ?? ticket.technician.email ?? 'a technician'} in Atera, so the AI conversation ended.`,
-              ),
-            ),
-          ],
-          result: next,
-        };
-      });
-      if (!ended) return;
-      this.ctx.logFor(ended).info({ reason }, 'conversation ended in Atera');
-      await this.parts.chatOutbox.deliver(ticket.id);
-      await this.finish(ended, closed ? `Ended: ticket ${status} in Atera.` : 'Ended: reassigned in Atera.');
-    });
-  }
-
-  private async keepSnapshot(ticket: Ticket): Promise<void> {
-    await this.ctx.write(ticket.id, (c) =>
-      c ? { conversation: { ...c, ticket }, result: undefined } : { result: undefined },
-    );
-  }
-
   /**
-   * A live conversation's ticket set to Pending, or its priority raised, in Atera: the user is told in plain words,
-   * Pending pauses the AI (the IT team is waiting on something), and the technicians' card shows it. False when
-   * neither happened.
+   * The ticket was closed or resolved (`closedAs`), or reassigned to someone else, in Atera: the conversation ends
+   * there, and the user is told. Null when it was no longer live.
    */
-  private async tellTicketChange(ticket: Ticket): Promise<boolean> {
-    const changed = await this.ctx.write(ticket.id, (c) => {
+  async endInAtera(ticket: Ticket, closedAs: string | null): Promise<ConversationRecord | null> {
+    const now = this.ctx.now();
+    const reason = closedAs ? `ticket_${closedAs}_in_atera` : 'reassigned_in_atera';
+    const ended = await this.ctx.write(ticket.id, (c) => {
       if (!c || !isLive(c.state)) return { result: null };
-      const nowPending =
-        String(ticket.status).toLowerCase() === 'pending' &&
-        String(c.ticket.status).toLowerCase() !== 'pending';
-      const raised = priorityRank(ticket.priority) > priorityRank(c.ticket.priority);
-      if (!nowPending && !raised) return { result: null };
-      const aiTalking = c.state === 'active' || c.state === 'awaiting_confirmation';
-      const notices: string[] = [];
-      if (raised)
-        notices.push(
-          `Your IT team raised the priority of ticket #${ticket.number} to ${String(ticket.priority)}.`,
-        );
-      if (nowPending && aiTalking) {
-        notices.push(
-          `Your IT team set ticket #${ticket.number} to Pending, so I’ll pause here until they pick it up again.`,
-        );
-      }
-      const next = withChatMessages(
+      const next: ConversationRecord = withChatMessages(
         {
           ...c,
           ticket,
-          ...(nowPending && aiTalking
-            ? { state: 'paused' as const, awaitingAnswer: false, answerLease: null }
-            : {}),
+          state: 'ended_in_atera',
+          awaitingAnswer: false,
+          answerLease: null,
+          pendingStep: null,
+          outcome: { kind: 'ended_in_atera', reason, at: now },
         },
-        ...notices.map((notice) => chatEntry(this.ctx, { notice })),
+        chatEntry(this.ctx, {
+          notice: closedAs
+            ? `Your ticket #${ticket.number} was ${closedAs} by your IT team, so I’ll stop here. Thanks!`
+            : `A technician (${ticket.technician.fullName ?? 'from your IT team'}) is now handling ticket #${ticket.number} and will continue with you.`,
+        }),
       );
-      return { conversation: next, result: next };
+      return {
+        conversation: next,
+        comments: [
+          this.ctx.internal(
+            note(
+              closedAs
+                ? `the ticket was set to ${ticket.status} in Atera, so the AI conversation ended.`
+                : `the ticket was reassigned to ${ticket.technician.fullName ?? ticket.technician.email ?? 'a technician'} in Atera, so the AI conversation ended.`,
+            ),
+          ),
+        ],
+        result: next,
+      };
     });
-    if (!changed) return false;
-    this.ctx
-      .logFor(changed)
-      .info({ status: ticket.status, priority: ticket.priority }, 'ticket change in Atera told to the user');
+    if (!ended) return null;
+    this.ctx.logFor(ended).info({ reason }, 'conversation ended in Atera');
     await this.parts.chatOutbox.deliver(ticket.id);
-    await this.parts.thread.updateCard(changed);
-    return true;
+    await this.finish(
+      ended,
+      closedAs ? `Ended: ticket ${closedAs} in Atera.` : 'Ended: reassigned in Atera.',
+    );
+    return ended;
   }
 
-  /** Common end: thread card and message, then the user's next queued ticket. */
+  /** Common end: thread card and message, then what follows every ending. */
   private async finish(
     ended: ConversationRecord,
     threadText: string,
@@ -272,23 +202,6 @@ export class ConversationOutcomes implements OutcomesPart {
       const mention = mentionTechnician ? await thread.technicianMention(ended) : undefined;
       await thread.post(ended, { kind: 'text', text: threadText }, mention);
     }
-    if (ended.user) await this.startNextQueued(ended.user.id);
+    await this.ended(ended);
   }
-
-  private async startNextQueued(userId: string): Promise<void> {
-    const live = await this.ctx.deps.store.findLiveByUser(userId);
-    if (live.some((c) => c.state !== 'queued')) return;
-    const next = live.find((c) => c.state === 'queued' && c.user);
-    if (!next) return;
-    await this.ctx.locks.run(next.ticketId, async () => {
-      const fresh = await this.ctx.deps.store.getConversation(next.ticketId);
-      if (fresh?.state === 'queued') await this.parts.intake.openConversation(fresh);
-    });
-  }
-}
-
-const PRIORITY_RANK: Record<string, number> = { low: 1, medium: 2, high: 3, critical: 4 };
-
-function priorityRank(priority: string): number {
-  return PRIORITY_RANK[String(priority).toLowerCase()] ?? 0;
 }

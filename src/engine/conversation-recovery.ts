@@ -6,21 +6,31 @@
  */
 import { isLive } from '../ports/conversation-store.js';
 import { asTicketZeroError } from '../errors.js';
-import { isPastDeadline } from './conversation-limits.js';
+import type { AssistantTurn } from './assistant-turn.js';
+import type { ConversationOutcomes } from './conversation-outcomes.js';
+import { hasTimedOut } from './conversation-rules.js';
 import type { EngineContext } from './engine-context.js';
-import type { EngineParts } from './engine-parts.js';
 import { applyPendingChange } from './pending-ticket-change.js';
-import { CHAT_RETRY_AFTER_MS } from './user-chat-outbox.js';
+import type { TicketIntake } from './ticket-intake.js';
+import { CHAT_RETRY_AFTER_MS, type UserChatOutbox } from './user-chat-outbox.js';
 
 /** How long a queued intake or a missing first answer waits before the tick tries again. */
 const INTAKE_RETRY_MS = 30_000;
 /** A decision recorded with a user message is carried out by the tick when it is still pending this long after. */
 const PENDING_STEP_RETRY_MS = 5_000;
 
+/** The parts recovery calls: whatever was left half done is finished by the part that does it. */
+export interface RecoveryParts {
+  chatOutbox: Pick<UserChatOutbox, 'deliver'>;
+  intake: Pick<TicketIntake, 'continueIntake' | 'openConversation'>;
+  assistant: Pick<AssistantTurn, 'schedule' | 'isAnswering'>;
+  outcomes: Pick<ConversationOutcomes, 'carryOut' | 'timeOut'>;
+}
+
 export class ConversationRecovery {
   constructor(
     private readonly ctx: EngineContext,
-    private readonly parts: EngineParts,
+    private readonly parts: RecoveryParts,
   ) {}
 
   async tick(): Promise<void> {
@@ -38,10 +48,7 @@ export class ConversationRecovery {
           // Decided with the user's message, not carried out yet (the process died right after).
           if (now.getTime() - Date.parse(record.updatedAt) >= PENDING_STEP_RETRY_MS)
             await outcomes.carryOut(record.ticketId);
-        } else if (
-          (record.state === 'active' || record.state === 'awaiting_confirmation') &&
-          isPastDeadline(record, now)
-        ) {
+        } else if (hasTimedOut(record, now)) {
           await locks.run(record.ticketId, () => outcomes.timeOut(record.ticketId));
         } else if (
           record.state === 'queued' &&
@@ -97,10 +104,7 @@ export class ConversationRecovery {
         await locks.run(record.ticketId, async () => {
           const fresh = await deps.store.getConversation(record.ticketId);
           if (!fresh || !isLive(fresh.state)) return;
-          if (
-            (fresh.state === 'active' || fresh.state === 'awaiting_confirmation') &&
-            isPastDeadline(fresh, now)
-          ) {
+          if (hasTimedOut(fresh, now)) {
             await outcomes.timeOut(fresh.ticketId);
           } else if (fresh.state === 'queued') {
             await intake.continueIntake(fresh.ticketId);

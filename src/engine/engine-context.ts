@@ -8,7 +8,7 @@ import type { ConversationRecord, ConversationState, Mutation } from '../ports/c
 import type { Log } from '../ports/log.js';
 import type { NewComment } from '../ports/ticket-desk.js';
 import { asTicketZeroError, ChatGoneError } from '../errors.js';
-import type { EngineDeps, EngineSettings } from './conversation-engine.js';
+import type { EngineDeps, EngineSettings } from './engine-deps.js';
 import { KeyedMutex } from './keyed-mutex.js';
 
 export class EngineContext {

@@ -10,18 +10,28 @@ import type { TechnicianCardAction, TechnicianCommand } from '../ports/support-e
 import type { NewComment } from '../ports/ticket-desk.js';
 import { asTicketZeroError } from '../errors.js';
 import { note, technicianTurnComment } from './atera-comment-text.js';
-import { isPastDeadline, minutesLeft, roundLimitReached } from './conversation-limits.js';
+import type { AssistantTurn } from './assistant-turn.js';
+import type { ConversationOutcomes } from './conversation-outcomes.js';
+import { isTalking, limitReached, minutesLeft } from './conversation-rules.js';
 import type { EngineContext } from './engine-context.js';
-import type { EngineParts } from './engine-parts.js';
 import { describeReason } from './handover-summary.js';
 import { newAnswerLease } from './answer-lease.js';
-import { chatEntry, withChatMessages } from './user-chat-outbox.js';
+import type { TechniciansThread } from './technicians-thread.js';
+import { chatEntry, withChatMessages, type UserChatOutbox } from './user-chat-outbox.js';
 import { parseTechnicianCommand, TECHNICIAN_HELP, type ParsedCommand } from './parse-technician-command.js';
+
+/** The parts a command calls. */
+export interface TechnicianCommandsParts {
+  chatOutbox: Pick<UserChatOutbox, 'deliver'>;
+  thread: Pick<TechniciansThread, 'card' | 'ticketIdOf' | 'updateCard'>;
+  assistant: Pick<AssistantTurn, 'schedule'>;
+  outcomes: Pick<ConversationOutcomes, 'endAs'>;
+}
 
 export class TechnicianCommands {
   constructor(
     private readonly ctx: EngineContext,
-    private readonly parts: EngineParts,
+    private readonly parts: TechnicianCommandsParts,
   ) {}
 
   async onTechnicianCommand(command: TechnicianCommand): Promise<OutgoingMessage> {
@@ -226,7 +236,7 @@ export class TechnicianCommands {
         return reply(`Escalated ticket #${record.ticket.number}; the AI has stopped and the user was told.`);
       }
       case 'pause': {
-        if (record.state !== 'active' && record.state !== 'awaiting_confirmation') {
+        if (!isTalking(record.state)) {
           return reply(`Ticket #${record.ticket.number} is ${record.state}; nothing to pause.`);
         }
         const updated = await this.ctx.transition(ticketId, record.state, 'paused', audit('paused the AI'));
@@ -288,8 +298,7 @@ export class TechnicianCommands {
       }
       case 'hand_back': {
         if (record.state !== 'taken_over') return reply(`Ticket #${record.ticket.number} is not taken over.`);
-        const now = this.ctx.clock();
-        if (roundLimitReached(record, settings) || isPastDeadline(record, now)) {
+        if (limitReached(record, this.ctx.clock(), settings)) {
           return reply(
             `No AI rounds or time left on #${record.ticket.number}; it stays with you. Say “escalate” to hand it to the queue.`,
           );

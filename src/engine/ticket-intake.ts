@@ -8,17 +8,24 @@ import type { Ticket } from '../ports/ticket-desk.js';
 import { asTicketZeroError } from '../errors.js';
 import { newAnswerLease } from './answer-lease.js';
 import { note } from './atera-comment-text.js';
-import type { StartResult } from './conversation-engine.js';
-import { deadlineFrom } from './conversation-limits.js';
+import type { AssistantTurn } from './assistant-turn.js';
+import { deadlineFrom } from './conversation-rules.js';
 import type { EngineContext } from './engine-context.js';
-import type { EngineParts, IntakePart } from './engine-parts.js';
+import type { StartResult } from './engine-deps.js';
+import type { TechniciansThread } from './technicians-thread.js';
 import { rememberTechnicianOf } from './ticket-technician.js';
 import { ticketIntroCard } from './ticket-summary.js';
 
-export class TicketIntake implements IntakePart {
+/** The parts intake calls: the ticket's thread, and the first answer once the chat is open. */
+export interface IntakeParts {
+  thread: Pick<TechniciansThread, 'ensure' | 'tell'>;
+  assistant: Pick<AssistantTurn, 'answerPending'>;
+}
+
+export class TicketIntake {
   constructor(
     private readonly ctx: EngineContext,
-    private readonly parts: EngineParts,
+    private readonly parts: IntakeParts,
   ) {}
 
   /** Takes a new ticket (idempotent: a ticket already known is `already_taken`). */
@@ -34,6 +41,7 @@ export class TicketIntake implements IntakePart {
     return this.ctx.locks.run(ticket.id, () => this.continueIntake(ticket.id));
   }
 
+  /** Identify the user, then open the chat or queue behind the user's current conversation. */
   async continueIntake(ticketId: number): Promise<StartResult> {
     const { deps } = this.ctx;
     const record = await deps.store.getConversation(ticketId);
@@ -158,6 +166,20 @@ export class TicketIntake implements IntakePart {
     await this.parts.thread.ensure(record);
   }
 
+  /** A conversation ended: the user's next queued ticket (if no other conversation is open) opens now. */
+  async openNextQueued(ended: ConversationRecord): Promise<void> {
+    if (!ended.user) return;
+    const live = await this.ctx.deps.store.findLiveByUser(ended.user.id);
+    if (live.some((c) => c.state !== 'queued')) return;
+    const next = live.find((c) => c.state === 'queued' && c.user);
+    if (!next) return;
+    await this.ctx.locks.run(next.ticketId, async () => {
+      const fresh = await this.ctx.deps.store.getConversation(next.ticketId);
+      if (fresh?.state === 'queued') await this.openConversation(fresh);
+    });
+  }
+
+  /** Opens the 1:1 chat, sends the ticket card and the first answer. Idempotent across restarts. */
   async openConversation(record: ConversationRecord): Promise<void> {
     const { deps, settings } = this.ctx;
     const user = record.user;

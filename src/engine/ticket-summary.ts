@@ -1,6 +1,6 @@
 import type { CardSpec, ConversationPhase, TicketSummary } from '../ports/chat.js';
 import type { ConversationRecord, ConversationState } from '../ports/conversation-store.js';
-import type { LimitSettings } from './conversation-limits.js';
+import type { LimitSettings } from './conversation-rules.js';
 
 const PHASES: Record<ConversationState, ConversationPhase> = {
   queued: 'waiting',

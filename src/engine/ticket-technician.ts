@@ -6,7 +6,7 @@
 import type { Ticket } from '../ports/ticket-desk.js';
 import { asTicketZeroError } from '../errors.js';
 import type { EngineContext } from './engine-context.js';
-import type { EngineSettings } from './conversation-engine.js';
+import type { EngineSettings } from './engine-deps.js';
 
 export function isOwnTechnician(
   technician: Ticket['technician'],

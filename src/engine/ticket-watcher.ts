@@ -17,7 +17,7 @@ import type { ConversationStore } from '../ports/conversation-store.js';
 import type { Log } from '../ports/log.js';
 import type { CommentVisibility, NewComment, Ticket, TicketFeed } from '../ports/ticket-desk.js';
 import { NotFoundError } from '../errors.js';
-import type { EngineObserver } from './conversation-engine.js';
+import type { EngineObserver } from './engine-deps.js';
 import {
   firstStartSince,
   firstStartWatermark,

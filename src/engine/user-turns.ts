@@ -1,7 +1,7 @@
 /**
  * The user's side of a conversation: each message from the 1:1 chat and each card button. The inbound path only
  * validates, de-duplicates (by activity id), records and returns, so Teams gets its HTTP answer at once; what the
- * message leads to (decided in user-message-rules.ts and recorded with it) runs right after, in the background:
+ * message leads to (decided in conversation-rules.ts and recorded with it) runs right after, in the background:
  * the model's answer, the confirmation question, an ending. After a hand-over, the user's messages still reach
  * the ticket and its thread for the technician. Every message not acted on is logged with the reason.
  */
@@ -15,15 +15,22 @@ import type {
   UserMessage,
 } from '../ports/support-engine.js';
 import { newAnswerLease } from './answer-lease.js';
+import type { AssistantTurn } from './assistant-turn.js';
 import { userTurnComment } from './atera-comment-text.js';
+import { repeatsChat } from './atera-replies.js';
+import type { ConversationOutcomes } from './conversation-outcomes.js';
+import {
+  decideUserMessage,
+  readUserMessage,
+  type UserMessageDecision,
+  type UserSaid,
+} from './conversation-rules.js';
 import type { EngineContext } from './engine-context.js';
-import type { EngineParts } from './engine-parts.js';
 import { handOverFor } from './handed-over.js';
+import type { TechniciansThread } from './technicians-thread.js';
 import { ticketIntroCard, ticketSummary } from './ticket-summary.js';
 import { hasEnded, ticketStanding } from './ticket-standing.js';
-import { repeatsChat } from './atera-replies.js';
-import { CONFIRM_QUESTION, chatEntry, withChatMessages } from './user-chat-outbox.js';
-import { decideUserMessage, type UserMessageDecision } from './user-message-rules.js';
+import { CONFIRM_QUESTION, chatEntry, withChatMessages, type UserChatOutbox } from './user-chat-outbox.js';
 import { UserRateLimit } from './user-rate-limit.js';
 
 const MAX_USER_TEXT = 4000;
@@ -41,13 +48,21 @@ type Recorded =
   | { kind: 'duplicate'; record: ConversationRecord }
   | { kind: 'gone' };
 
+/** The parts a user's message calls: the chat, the thread, the model's answer, an ending. */
+export interface UserTurnsParts {
+  chatOutbox: Pick<UserChatOutbox, 'deliver'>;
+  thread: Pick<TechniciansThread, 'mirror' | 'updateCard'>;
+  assistant: Pick<AssistantTurn, 'answerPending'>;
+  outcomes: Pick<ConversationOutcomes, 'carryOut'>;
+}
+
 export class UserTurns {
   private readonly rateLimit: UserRateLimit;
   private readonly slowDownToldAt = new Map<string, number>();
 
   constructor(
     private readonly ctx: EngineContext,
-    private readonly parts: EngineParts,
+    private readonly parts: UserTurnsParts,
   ) {
     this.rateLimit = new UserRateLimit(ctx.settings.userMessagesPerMinute);
   }
@@ -81,9 +96,7 @@ export class UserTurns {
       return;
     }
     const overRateLimit = this.overRateLimit(record, message);
-    const recorded = await this.record(record.ticketId, message, text, (current) =>
-      decideUserMessage(current, text, this.ctx.clock(), this.ctx.settings, { overRateLimit }),
-    );
+    const recorded = await this.record(record.ticketId, message, text, { words: text }, { overRateLimit });
     if (recorded.kind === 'recorded' && overRateLimit) await this.tellToSlowDown(recorded, message.userId);
     if (recorded.kind === 'gone') {
       log.info({ activityId: message.activityId }, 'message not acted on: the conversation just ended');
@@ -146,9 +159,11 @@ export class UserTurns {
     ticketId: number,
     message: UserMessage,
     text: string,
-    decide: (current: ConversationRecord) => UserMessageDecision,
-    notice?: (current: ConversationRecord) => string | null,
+    said: UserSaid,
     options: {
+      overRateLimit?: boolean;
+      /** Said in the chat once the message is recorded. */
+      notice?: (current: ConversationRecord) => string | null;
       /** The conversation was handed over: the message joins the ended record for the technician. */
       afterHandOver?: boolean;
       /** The message came from Atera (an e-mail reply): it is on the ticket already, no comment is written. */
@@ -163,8 +178,10 @@ export class UserTurns {
       if (current.turns.some((t) => t.inboundId === message.activityId)) {
         return { result: { kind: 'duplicate', record: current } };
       }
-      const d = decide(current);
-      const rounds = d.countsAsRound ? current.rounds + 1 : current.rounds;
+      const d = decideUserMessage(current, said, this.ctx.clock(), this.ctx.settings, {
+        overRateLimit: options.overRateLimit ?? false,
+      });
+      const { rounds } = d;
       const turn: Turn = {
         seq: current.turns.length + 1,
         role: 'user',
@@ -183,8 +200,8 @@ export class UserTurns {
       } else if (d.next !== 'record_only') {
         next = { ...next, awaitingAnswer: false, answerLease: null, pendingStep: d.next };
       }
-      const said = notice?.(current);
-      if (said) next = withChatMessages(next, chatEntry(this.ctx, { notice: said }));
+      const notice = options.notice?.(current);
+      if (notice) next = withChatMessages(next, chatEntry(this.ctx, { notice }));
       if (options.fromAtera)
         return { conversation: next, result: { kind: 'recorded', record: next, decision: d, text } };
       return {
@@ -270,17 +287,15 @@ export class UserTurns {
       handed.ticketId,
       message,
       text,
-      (current) => ({
-        countsAsRound: false,
-        state: current.state,
-        next: 'record_only',
-        why: 'after the hand-over',
-      }),
-      (current) =>
-        overRateLimit
-          ? null
-          : `Thanks — I added this to ticket #${current.ticket.number} for the technician who is handling it.`,
-      { afterHandOver: true },
+      { words: text },
+      {
+        overRateLimit,
+        notice: (current) =>
+          overRateLimit
+            ? null
+            : `Thanks — I added this to ticket #${current.ticket.number} for the technician who is handling it.`,
+        afterHandOver: true,
+      },
     );
     if (recorded.kind === 'recorded' && overRateLimit) await this.tellToSlowDown(recorded, message.userId);
     if (recorded.kind === 'duplicate') {
@@ -330,17 +345,12 @@ export class UserTurns {
       ticketId,
       message,
       text,
-      (current) =>
-        afterHandOver
-          ? {
-              countsAsRound: false,
-              state: current.state,
-              next: 'record_only',
-              why: 'an e-mail after the hand-over',
-            }
-          : decideUserMessage(current, text, this.ctx.clock(), this.ctx.settings, { overRateLimit: false }),
-      () => `You wrote by e-mail: ${text.length > 600 ? `${text.slice(0, 600)}…` : text}`,
-      { afterHandOver, fromAtera: true },
+      { words: text },
+      {
+        notice: () => `You wrote by e-mail: ${text.length > 600 ? `${text.slice(0, 600)}…` : text}`,
+        afterHandOver,
+        fromAtera: true,
+      },
     );
     if (recorded.kind !== 'recorded') return;
     log.info(
@@ -368,10 +378,11 @@ export class UserTurns {
       return { kind: 'text', text: NOT_YOUR_TICKET };
     }
     const log = this.ctx.logFor(record);
-    const talking = record.state === 'active' || record.state === 'awaiting_confirmation';
-    const noQuestion = action.verb === 'still_broken' && record.state !== 'awaiting_confirmation';
+    const said: UserSaid = { button: action.verb };
+    const reading = readUserMessage(record, said, this.ctx.clock(), { overRateLimit: false });
+    const applies = reading !== 'not_talking' && reading !== 'no_question';
     // An ending recorded a moment ago (the same button pressed twice) is not pressed again.
-    if (!talking || !record.chatConversationId || noQuestion || hasEnded(record)) {
+    if (!applies || !record.chatConversationId || hasEnded(record)) {
       log.info(
         { verb: action.verb, state: record.state },
         'card action not acted on: the conversation is not where the card was',
@@ -388,37 +399,7 @@ export class UserTurns {
       attachmentCount: 0,
       receivedAt: this.ctx.now(),
     };
-    const recorded = await this.record(record.ticketId, message, text, (current) => {
-      const d = decideUserMessage(current, text, this.ctx.clock(), this.ctx.settings, {
-        overRateLimit: false,
-      });
-      // The button says exactly what the user means, whatever the words would be read as.
-      if (action.verb === 'confirm_fixed' && typeof d.next !== 'object') {
-        return {
-          countsAsRound: false,
-          state: current.state,
-          next: { kind: 'resolve', reason: 'user_confirmed' },
-          why: 'the user pressed “It’s fixed”',
-        };
-      }
-      if (action.verb === 'ask_human' && typeof d.next !== 'object') {
-        return {
-          countsAsRound: false,
-          state: current.state,
-          next: { kind: 'escalate', reason: 'user_asked' },
-          why: 'the user pressed “Talk to a technician”',
-        };
-      }
-      if (action.verb === 'still_broken' && current.state !== 'awaiting_confirmation') {
-        return {
-          countsAsRound: false,
-          state: current.state,
-          next: 'record_only',
-          why: 'no question to answer',
-        };
-      }
-      return d;
-    });
+    const recorded = await this.record(record.ticketId, message, text, said);
     if (recorded.kind !== 'recorded') {
       // Pressed twice, or the conversation ended a moment ago: the card shows where it stands now.
       const current = (await this.ctx.deps.store.getConversation(record.ticketId)) ?? record;

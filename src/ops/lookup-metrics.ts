@@ -4,7 +4,15 @@
  */
 import { TicketZeroError } from '../errors.js';
 import type { UserDirectory } from '../ports/user-directory.js';
-import type { GraphLookupEvent } from './metrics.js';
+
+export interface GraphLookupEvent {
+  kind: 'user' | 'group';
+  /** found, not_found, disabled, guest, member, not_member, or error. */
+  result: string;
+  ms: number;
+  /** The coded error's code when result is `error`. */
+  errorCode?: string;
+}
 
 export interface LookupMetricsSink {
   onGraphLookup(event: GraphLookupEvent): void;

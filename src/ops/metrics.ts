@@ -16,22 +16,13 @@ import { systemClock, type Clock } from '../ports/clock.js';
 import type { ConversationRecord, ConversationStore } from '../ports/conversation-store.js';
 import { silentLog, type Log } from '../ports/log.js';
 import type { UserDirectory } from '../ports/user-directory.js';
-import { withLookupMetrics } from './lookup-metrics.js';
+import { withLookupMetrics, type GraphLookupEvent } from './lookup-metrics.js';
 
 export interface MetricsOptions {
   clock?: Clock;
   log?: Log;
   /** Node.js process metrics (CPU, memory, event loop lag); on by default. */
   processMetrics?: boolean;
-}
-
-export interface GraphLookupEvent {
-  kind: 'user' | 'group';
-  /** found, not_found, disabled, guest, member, not_member, or error. */
-  result: string;
-  ms: number;
-  /** The coded error's code when result is `error`. */
-  errorCode?: string;
 }
 
 export interface Metrics {

@@ -14,11 +14,6 @@ export class TeamsConnectorError extends TicketZeroError {
   }
 }
 
-/** An inbound request that is not a Bot Framework activity TicketZero can handle; answered with 400. */
-export class MalformedActivityError extends TicketZeroError {
-  readonly code = 'teams_activity_malformed';
-}
-
 /** The adapter was asked to do something it cannot yet (no engine attached, no technicians' channel…). */
 export class TeamsNotReadyError extends TicketZeroError {
   readonly code = 'teams_not_ready';

@@ -25,8 +25,6 @@ export const ISSUE_CATEGORIES = [
   'other',
 ] as const;
 
-export type IssueCategory = (typeof ISSUE_CATEGORIES)[number];
-
 /**
  * A control block anywhere in a text: optional code-fence backticks, `[[`, the label, anything up to `]]`
  * (or to the end of the text when the model was cut off), and backticks closing a fence.

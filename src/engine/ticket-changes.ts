@@ -1,0 +1,124 @@
+/**
+ * The ticket watcher saw a conversation's ticket change in Atera. What technicians and the user wrote on it comes
+ * to the chat first (atera-replies.ts); then a ticket closed, resolved or reassigned to someone else ends the AI
+ * conversation (conversation-outcomes.ts), a ticket set to Pending pauses it, and a raised priority is told to
+ * the user. Otherwise the record keeps the new snapshot of the ticket.
+ */
+import { isLive } from '../ports/conversation-store.js';
+import type { Ticket } from '../ports/ticket-desk.js';
+import { relaysAteraComments, type AteraReplies } from './atera-replies.js';
+import type { ConversationOutcomes } from './conversation-outcomes.js';
+import { isTalking } from './conversation-rules.js';
+import type { EngineContext } from './engine-context.js';
+import type { TechniciansThread } from './technicians-thread.js';
+import { reassignedToSomeoneElse, rememberTechnicianOf } from './ticket-technician.js';
+import { chatEntry, withChatMessages, type UserChatOutbox } from './user-chat-outbox.js';
+
+/** The parts a ticket change calls. */
+export interface TicketChangesParts {
+  chatOutbox: Pick<UserChatOutbox, 'deliver'>;
+  thread: Pick<TechniciansThread, 'updateCard'>;
+  outcomes: Pick<ConversationOutcomes, 'endInAtera'>;
+  ateraReplies: Pick<AteraReplies, 'relay'>;
+}
+
+export class TicketChanges {
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly parts: TicketChangesParts,
+  ) {}
+
+  async onTicketChanged(ticket: Ticket): Promise<void> {
+    await rememberTechnicianOf(this.ctx, ticket);
+    const own = this.ctx.settings.ownTechnician;
+    const record = await this.ctx.deps.store.getConversation(ticket.id);
+    if (!record) return;
+    const moved =
+      ticket.modifiedAt !== record.ticket.modifiedAt ||
+      (ticket.commentedAt ?? null) !== (record.ticket.commentedAt ?? null);
+    const relays = relaysAteraComments(record, this.ctx.clock());
+    // What technicians and the user wrote on the ticket comes first (a technician's last word before closing it).
+    if (moved && relays) await this.parts.ateraReplies.relay(record);
+    if (!isLive(record.state)) {
+      // A handed-over ticket keeps its snapshot, so its comments are read again only when they change.
+      if (moved && relays) await this.keepSnapshot(ticket);
+      return;
+    }
+    const status = String(ticket.status).toLowerCase();
+    const closed = status === 'closed' || status === 'resolved';
+    const reassigned = reassignedToSomeoneElse(record.ticket, ticket, own);
+    if (!closed && !reassigned) {
+      const told = await this.tellTicketChange(ticket);
+      if (
+        !told &&
+        (moved || ticket.status !== record.ticket.status || ticket.priority !== record.ticket.priority)
+      ) {
+        await this.keepSnapshot(ticket);
+      }
+      return;
+    }
+    await this.ctx.locks.run(ticket.id, async () => {
+      // Decided again under the lock: a technician's "reassign" may have changed the ticket a moment ago.
+      const current = await this.ctx.deps.store.getConversation(ticket.id);
+      if (!current || (!closed && !reassignedToSomeoneElse(current.ticket, ticket, own))) return;
+      await this.parts.outcomes.endInAtera(ticket, closed ? status : null);
+    });
+  }
+
+  private async keepSnapshot(ticket: Ticket): Promise<void> {
+    await this.ctx.write(ticket.id, (c) =>
+      c ? { conversation: { ...c, ticket }, result: undefined } : { result: undefined },
+    );
+  }
+
+  /**
+   * A live conversation's ticket set to Pending, or its priority raised, in Atera: the user is told in plain words,
+   * Pending pauses the AI (the IT team is waiting on something), and the technicians' card shows it. False when
+   * neither happened.
+   */
+  private async tellTicketChange(ticket: Ticket): Promise<boolean> {
+    const changed = await this.ctx.write(ticket.id, (c) => {
+      if (!c || !isLive(c.state)) return { result: null };
+      const nowPending =
+        String(ticket.status).toLowerCase() === 'pending' &&
+        String(c.ticket.status).toLowerCase() !== 'pending';
+      const raised = priorityRank(ticket.priority) > priorityRank(c.ticket.priority);
+      if (!nowPending && !raised) return { result: null };
+      const aiTalking = isTalking(c.state);
+      const notices: string[] = [];
+      if (raised)
+        notices.push(
+          `Your IT team raised the priority of ticket #${ticket.number} to ${String(ticket.priority)}.`,
+        );
+      if (nowPending && aiTalking) {
+        notices.push(
+          `Your IT team set ticket #${ticket.number} to Pending, so I’ll pause here until they pick it up again.`,
+        );
+      }
+      const next = withChatMessages(
+        {
+          ...c,
+          ticket,
+          ...(nowPending && aiTalking
+            ? { state: 'paused' as const, awaitingAnswer: false, answerLease: null }
+            : {}),
+        },
+        ...notices.map((notice) => chatEntry(this.ctx, { notice })),
+      );
+      return { conversation: next, result: next };
+    });
+    if (!changed) return false;
+    this.ctx
+      .logFor(changed)
+      .info({ status: ticket.status, priority: ticket.priority }, 'ticket change in Atera told to the user');
+    await this.parts.chatOutbox.deliver(ticket.id);
+    await this.parts.thread.updateCard(changed);
+    return true;
+  }
+}
+
+const PRIORITY_RANK: Record<string, number> = { low: 1, medium: 2, high: 3, critical: 4 };
+
+function priorityRank(priority: string): number {
+  return PRIORITY_RANK[String(priority).toLowerCase()] ?? 0;
+}
