@@ -40,6 +40,11 @@ import { terminalLog } from './local-run/terminal-log.js';
 const HOST = '127.0.0.1';
 const POLL_SECONDS = 2;
 
+/** The one line for a port another program holds: whose port it is, and the flag that changes it. */
+function portTaken(port: number, whose: string, flag: string): string {
+  return `port ${port} (${whose}) is in use by another program; stop it or choose another: npm start -- ${flag} <n>`;
+}
+
 /** A reason the local run cannot start, printed as it is (no stack trace). */
 class CannotStart extends Error {}
 
@@ -63,15 +68,9 @@ async function main(): Promise<void> {
   // Ports first: a taken port is one clear line, before anything starts.
   const botPort = flags.port ?? (/^\d+$/.test(yours.values.PORT ?? '') ? Number(yours.values.PORT) : 3978);
   const taken: string[] = [];
-  if (!(await isPortFree(botPort, HOST))) {
-    taken.push(
-      `port ${botPort} (TicketZero) is in use by another program; stop it or choose another: npm start -- --port <n>`,
-    );
-  }
+  if (!(await isPortFree(botPort, HOST))) taken.push(portTaken(botPort, 'TicketZero', '--port'));
   if (flags.playground && !(await isPortFree(flags.playgroundPort, HOST))) {
-    taken.push(
-      `port ${flags.playgroundPort} (Agents Playground) is in use by another program; stop it or choose another: npm start -- --playground-port <n>`,
-    );
+    taken.push(portTaken(flags.playgroundPort, 'Agents Playground', '--playground-port'));
   }
   if (taken.length > 0) throw new CannotStart(taken.join('\n'));
 
@@ -137,6 +136,12 @@ async function main(): Promise<void> {
 
   // The Playground first: it is the connector, and TicketZero's start sends what a kept conversation still owes.
   let playground: RunningPlayground | null = null;
+  /** Stops what this run started, in reverse order. */
+  const shutDown = async () => {
+    playground?.stop();
+    await app.stop();
+    await closeSandboxes();
+  };
   if (flags.playground) {
     try {
       playground = await startPlayground({
@@ -147,14 +152,11 @@ async function main(): Promise<void> {
         print: (line) => console.log(`[playground] ${line}`),
       });
     } catch (error) {
-      await app.stop();
-      await closeSandboxes();
+      await shutDown();
       throw new CannotStart(error instanceof Error ? error.message : String(error));
     }
     if (!playground.url.endsWith(`:${flags.playgroundPort}`)) {
-      playground.stop();
-      await app.stop();
-      await closeSandboxes();
+      await shutDown();
       throw new CannotStart(
         `port ${flags.playgroundPort} (Agents Playground) was taken while starting; choose another: npm start -- --playground-port <n>`,
       );
@@ -166,14 +168,8 @@ async function main(): Promise<void> {
   try {
     listening = await app.start();
   } catch (error) {
-    playground?.stop();
-    await app.stop();
-    await closeSandboxes();
-    if (error instanceof PortInUseError) {
-      throw new CannotStart(
-        `port ${error.port} (TicketZero) is in use by another program; stop it or choose another: npm start -- --port <n>`,
-      );
-    }
+    await shutDown();
+    if (error instanceof PortInUseError) throw new CannotStart(portTaken(error.port, 'TicketZero', '--port'));
     throw error;
   }
 
@@ -185,9 +181,7 @@ async function main(): Promise<void> {
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    playground?.stop();
-    await app.stop();
-    await closeSandboxes();
+    await shutDown();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());

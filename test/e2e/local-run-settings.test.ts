@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startModelSandbox } from '../../src/sandboxes/model/model-sandbox.js';
 import { spawnGroup, stopGroup } from '../support/process-group.js';
+import { freePort } from './support/bot-process.js';
 import { CHROMIUM, hasChromium, launchChromium, openPlayground } from './support/playground-browser.js';
 const REPO = resolve(import.meta.dirname, '../..');
 const TSX = pathToFileURL(join(REPO, 'node_modules/tsx/dist/loader.mjs')).href;
@@ -31,12 +32,6 @@ async function listenOnFreePort(): Promise<Server> {
   });
 }
 const portOf = (server: Server) => (server.address() as { port: number }).port;
-async function freePort(): Promise<number> {
-  const server = await listenOnFreePort();
-  const port = portOf(server);
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** Runs a TicketZero entry point in `cwd` (where its `.env` is read) until it exits or `until` matches its output. */
 function runProcess(

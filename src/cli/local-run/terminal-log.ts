@@ -23,36 +23,29 @@ export function terminalLog(options: { verbose: boolean; out?: NodeJS.WritableSt
     write(chunk: Buffer | string, _encoding, done) {
       for (const line of chunk.toString().split('\n')) {
         if (!line.trim()) continue;
-        if (options.verbose) printer.write(`${line}\n`);
-        else if (!isQuiet(line)) printer.write(`${withShortErrors(line)}\n`);
+        const shown = options.verbose ? line : shortLine(line);
+        if (shown !== null) printer.write(`${shown}\n`);
       }
       done();
     },
   });
 }
 
-/** An error as one phrase (its type and message) instead of its stack; the stack is there at debug level. */
-function withShortErrors(line: string): string {
+/**
+ * The line as the quiet terminal shows it (read once): null for a request answered without a server error; an
+ * error as one phrase (its type and message) instead of its stack, which is there at debug level.
+ */
+function shortLine(line: string): string | null {
   let entry: Record<string, unknown>;
   try {
     entry = JSON.parse(line) as Record<string, unknown>;
   } catch {
     return line;
   }
+  if (entry.msg === 'request answered' && typeof entry.level === 'number' && entry.level < WARN) return null;
   const err = entry.err as { type?: unknown; message?: unknown } | undefined;
   if (!err || typeof err !== 'object') return line;
   const { err: _stack, ...rest } = entry;
   // Under another key: pino-pretty prints `err` on lines of its own.
   return JSON.stringify({ ...rest, cause: `${String(err.type ?? 'Error')}: ${String(err.message ?? '')}` });
-}
-
-/** A line the terminal leaves out: a request answered without a server error. */
-function isQuiet(line: string): boolean {
-  let entry: { msg?: unknown; level?: unknown };
-  try {
-    entry = JSON.parse(line) as typeof entry;
-  } catch {
-    return false;
-  }
-  return entry.msg === 'request answered' && typeof entry.level === 'number' && entry.level < WARN;
 }
