@@ -39,7 +39,7 @@ describe('the lowdb store on disk', () => {
       }
       await store.update(99, () => ({ conversation: makeConversationRecord({ ticketId: 99 }), result: 0 }));
       expect(Object.keys(readLowdbState(dataDir).tickets)).toEqual(['99']);
-      expect(await readdir(join(dataDir, 'conversations'))).toEqual(['99.json']);
+      expect(await readdir(join(dataDir, 'conversations'))).toEqual(['99.jsonl']);
       expect(await readdir(join(dataDir, 'archive'))).toHaveLength(20);
       expect((await store.getConversation(7))?.state).toBe('resolved');
       await store.close();
@@ -96,7 +96,7 @@ describe('the lowdb store on disk', () => {
           result: 0,
         }));
         const changed = await filesChangedSince(dataDir, mark);
-        expect(changed.map((f) => f.path)).toEqual(['conversations/1.json']);
+        expect(changed.map((f) => f.path)).toEqual(['conversations/1.jsonl']);
         expect(before).toHaveLength(stored);
         await store.close();
         return changed[0]!.size;

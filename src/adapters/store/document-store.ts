@@ -46,6 +46,27 @@ export interface TicketDocument {
   outbox: OutboxEntry[];
 }
 
+/**
+ * A conversation's document as its file holds it: each undelivered comment is a field of its own
+ * (`comment <seq>`), so recording a delivery removes one small field instead of rewriting the outbox.
+ */
+export type TicketFile = Omit<TicketDocument, 'outbox'> & { [comment: `comment ${number}`]: OutboxEntry };
+
+export function ticketFileOf(doc: TicketDocument): TicketFile {
+  const file: TicketFile = { ticketId: doc.ticketId, record: doc.record, lastSeq: doc.lastSeq };
+  for (const entry of doc.outbox) file[`comment ${entry.seq}`] = entry;
+  return file;
+}
+
+export function ticketDocumentOf(file: TicketFile): TicketDocument {
+  const outbox: OutboxEntry[] = [];
+  for (const [key, value] of Object.entries(file)) {
+    if (key.startsWith('comment ')) outbox.push(value as OutboxEntry);
+  }
+  outbox.sort((a, b) => a.seq - b.seq);
+  return { ticketId: file.ticketId, record: file.record, lastSeq: file.lastSeq, outbox };
+}
+
 interface ValueDocument {
   ns: string;
   key: string;
@@ -142,7 +163,8 @@ class DocumentStore implements DocumentConversationStore {
     }
     const now = new Date().toISOString();
     let released = 0;
-    for (const doc of await readAll<TicketDocument>(this.folders.conversations)) {
+    for (const file of await readAll<TicketFile>(this.folders.conversations)) {
+      const doc = ticketDocumentOf(file);
       if (releaseSchedules) {
         doc.outbox = doc.outbox.map((entry) => {
           if (timeOf(entry.nextAttemptAt) <= Date.parse(now)) return entry;
@@ -439,7 +461,7 @@ class DocumentStore implements DocumentConversationStore {
   /** Writes the conversation's document, then (only then) holds it in memory. */
   private async commit(doc: TicketDocument): Promise<void> {
     await this.guard(`cannot write the conversation of ticket ${doc.ticketId}`, () =>
-      this.folders.conversations.write(String(doc.ticketId), doc),
+      this.folders.conversations.write(String(doc.ticketId), ticketFileOf(doc)),
     );
     this.put(doc);
   }
@@ -476,7 +498,10 @@ class DocumentStore implements DocumentConversationStore {
   }
 
   private async readArchived(entry: ArchiveEntry): Promise<TicketDocument | null> {
-    return this.guard('cannot read the archive', () => this.folders.archive.read<TicketDocument>(entry.name));
+    const file = await this.guard('cannot read the archive', () =>
+      this.folders.archive.read<TicketFile>(entry.name),
+    );
+    return file && ticketDocumentOf(file);
   }
 
   private async writeValue(doc: ValueDocument): Promise<void> {
@@ -567,7 +592,7 @@ function oldestFirst(records: ConversationRecord[]): ConversationRecord[] {
 }
 
 /** Every document of the folder, read a slice at a time. */
-async function readAll<T>(folder: DocumentFolder): Promise<T[]> {
+async function readAll<T extends object>(folder: DocumentFolder): Promise<T[]> {
   const names = await folder.names();
   const documents: T[] = [];
   for (let start = 0; start < names.length; start += SLICE) {

@@ -1,12 +1,13 @@
 /**
  * The embedded ConversationStore (the default): small lowdb documents in the data directory, one per conversation
  * with work left, one per archived conversation, one per claim, cursor or small value (document-store.ts says
- * what each holds), each written atomically and durably (document-folder.ts).
+ * what each holds), each written atomically and durably, a change appending only the fields it changed
+ * (document-folder.ts).
  *
- *   <dataDir>/ticketzero.lock                 the instance that owns the folder (data-dir-lock.ts)
- *   <dataDir>/conversations/<ticketId>.json   live conversations and those with comments still to deliver
- *   <dataDir>/archive/<ticketId>-<ms>.json    ended conversations (the ms: when they ended)
- *   <dataDir>/values/<hash>.json              claims, cursors, small values
+ *   <dataDir>/ticketzero.lock                  the instance that owns the folder (data-dir-lock.ts)
+ *   <dataDir>/conversations/<ticketId>.jsonl   live conversations and those with comments still to deliver
+ *   <dataDir>/archive/<ticketId>-<ms>.jsonl    ended conversations (the ms: when they ended)
+ *   <dataDir>/values/<hash>.jsonl              claims, cursors, small values
  *
  * One process owns a data directory at a time; use PostgreSQL for several instances. A folder written by the
  * earlier layout (snapshot, journal, archive lines, claims log) is converted when it is opened (migrate-v1-layout.ts).
@@ -17,8 +18,13 @@ import { join } from 'node:path';
 import type { ConversationRecord, ConversationStore, OutboxEntry } from '../../ports/conversation-store.js';
 import { silentLog, type Log } from '../../ports/log.js';
 import { lockDataDir, type LockOptions } from './data-dir-lock.js';
-import { createJsonFolder } from './document-folder.js';
-import { openDocumentStore, type TicketDocument } from './document-store.js';
+import { createJsonFolder, parseDocument, type FolderFs } from './document-folder.js';
+import {
+  openDocumentStore,
+  ticketDocumentOf,
+  type TicketDocument,
+  type TicketFile,
+} from './document-store.js';
 import { migrateV1Layout } from './migrate-v1-layout.js';
 import { asStoreError } from './store-errors.js';
 
@@ -31,6 +37,8 @@ export interface LowdbStoreOptions {
   fsync?: boolean;
   /** The folder lock's timing (specs shorten it). */
   lock?: LockOptions;
+  /** The file system calls of the document folders (specs inject failing ones). */
+  fs?: FolderFs;
 }
 
 export const LOCK_FILE = 'ticketzero.lock';
@@ -38,8 +46,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 export async function createLowdbConversationStore(options: LowdbStoreOptions): Promise<ConversationStore> {
   const log = (options.log ?? silentLog).child({ component: 'lowdb-store' });
-  const fsync = options.fsync ?? true;
   const { dataDir } = options;
+  const folderOptions = { fsync: options.fsync ?? true, ...(options.fs ? { fs: options.fs } : {}) };
   try {
     await mkdir(dataDir, { recursive: true });
   } catch (error) {
@@ -48,9 +56,9 @@ export async function createLowdbConversationStore(options: LowdbStoreOptions): 
   const lock = await lockDataDir(join(dataDir, LOCK_FILE), options.lock);
   try {
     const folders = {
-      conversations: await createJsonFolder(join(dataDir, 'conversations'), { fsync }),
-      archive: await createJsonFolder(join(dataDir, 'archive'), { fsync }),
-      values: await createJsonFolder(join(dataDir, 'values'), { fsync }),
+      conversations: await createJsonFolder(join(dataDir, 'conversations'), folderOptions),
+      archive: await createJsonFolder(join(dataDir, 'archive'), folderOptions),
+      values: await createJsonFolder(join(dataDir, 'values'), folderOptions),
     };
     await migrateV1Layout(dataDir, folders, log);
     const store = await openDocumentStore(folders, { log, releaseSchedules: true });
@@ -88,7 +96,7 @@ export function readLowdbState(dataDir: string): LowdbState {
   const dir = join(dataDir, 'conversations');
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('.'));
+    files = readdirSync(dir).filter((f) => f.endsWith('.jsonl') && !f.startsWith('.'));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return state;
     throw asStoreError(`cannot read the store in ${dataDir}`, error);
@@ -96,7 +104,7 @@ export function readLowdbState(dataDir: string): LowdbState {
   for (const file of files) {
     let doc: TicketDocument;
     try {
-      doc = JSON.parse(readFileSync(join(dir, file), 'utf8')) as TicketDocument;
+      doc = ticketDocumentOf(parseDocument<TicketFile>(readFileSync(join(dir, file), 'utf8'), file));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
       throw asStoreError(`cannot read ${file} in ${dataDir}`, error);

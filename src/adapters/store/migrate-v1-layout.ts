@@ -18,6 +18,7 @@ import {
   CLAIMS,
   CURSORS,
   valueName,
+  ticketFileOf,
   type StoreFolders,
   type TicketDocument,
 } from './document-store.js';
@@ -151,12 +152,15 @@ async function convert(
       lastSeq: Math.max(lastSeq, ...entries.map((e) => e.seq)),
       outbox: entries,
     };
-    await folders.conversations.write(String(ticketId), doc);
+    await folders.conversations.write(String(ticketId), ticketFileOf(doc));
   }
   let archivedCount = 0;
   for (const { ticketId, lastSeq, record } of archived.values()) {
     if (tickets.has(ticketId) || !record) continue;
-    await folders.archive.write(archiveName(ticketId, record), { ticketId, record, lastSeq, outbox: [] });
+    await folders.archive.write(
+      archiveName(ticketId, record),
+      ticketFileOf({ ticketId, record, lastSeq, outbox: [] }),
+    );
     archivedCount += 1;
   }
   for (const value of values) await folders.values.write(valueName(value.ns, value.key), value);

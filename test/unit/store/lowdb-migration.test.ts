@@ -56,9 +56,9 @@ describe('a data folder written by the first lowdb layout', () => {
 
     expect((await readdir(dataDir)).sort()).toEqual(['archive', 'conversations', 'values']);
     expect((await readdir(join(dataDir, 'archive'))).sort()).toEqual([
-      '2-1772359200000.json',
-      '3-1772445600000.json',
-      '5-1772532000000.json',
+      '2-1772359200000.jsonl',
+      '3-1772445600000.jsonl',
+      '5-1772532000000.jsonl',
     ]);
     const reopened = await createLowdbConversationStore({ dataDir, lock: { waitMs: 0 } });
     expect((await reopened.getConversation(1))?.version).toBe(2);

@@ -1,10 +1,12 @@
-import { mkdir, mkdtemp, rm, rmdir } from 'node:fs/promises';
+import * as nodeFs from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createMemoryFolder } from '../../../src/adapters/store/document-folder.js';
+import { createMemoryFolder, type FolderFs } from '../../../src/adapters/store/document-folder.js';
 import { openDocumentStore } from '../../../src/adapters/store/document-store.js';
-import { createLowdbConversationStore } from '../../../src/adapters/store/lowdb-store.js';
+import { createLowdbConversationStore, readLowdbState } from '../../../src/adapters/store/lowdb-store.js';
+import { StoreError } from '../../../src/adapters/store/store-errors.js';
 import type { ConversationStore } from '../../../src/ports/conversation-store.js';
 import { makeComment, makeConversationRecord } from '../../contract/fixtures.js';
 
@@ -105,36 +107,107 @@ describe('a store write that fails', () => {
     expect([again?.id, again?.attempts]).toEqual([entry!.id, 0]);
   });
 
-  it('on the lowdb store, a conversation write the disk refuses changes nothing in memory or on disk', async () => {
+  it('on the lowdb store, an append the disk refuses (EIO at fdatasync) changes nothing in memory or on disk, and reaches the caller typed', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'tz-write-fail-'));
+    const disk = failingDisk();
     try {
-      const store = await createLowdbConversationStore({ dataDir });
+      const store = await createLowdbConversationStore({ dataDir, fs: disk.fs });
       await store.update(7, () => ({
         conversation: makeConversationRecord({ ticketId: 7, rounds: 1 }),
         result: 0,
       }));
-      // The disk refuses the next write of ticket 7's document: its temporary file's name is taken by a folder.
-      const blocker = join(dataDir, 'conversations', '.7.json.tmp');
-      await mkdir(blocker);
-      await expect(addRound(store, 7)).rejects.toMatchObject({ code: 'store_failed' });
+      const fileBefore = await readFile(join(dataDir, 'conversations', '7.jsonl'), 'utf8');
+
+      disk.failNext('datasync', ioError); // the line reached the file; the disk cannot make it durable
+      const failed = await addRound(store, 7).catch((error: unknown) => error);
+      expect(failed).toBeInstanceOf(StoreError);
+      expect(failed).toMatchObject({ code: 'store_failed', cause: { code: 'EIO' } });
+
+      // Memory is as the disk: the failed round is neither in memory nor in the file.
       expect((await store.getConversation(7))?.rounds).toBe(1);
       expect((await store.findLiveByUser(makeConversationRecord().user!.id)).map((r) => r.rounds)).toEqual([
         1,
       ]);
       expect((await store.outboxStats()).depth).toBe(0);
+      expect(await readFile(join(dataDir, 'conversations', '7.jsonl'), 'utf8')).toBe(fileBefore);
+      expect(readLowdbState(dataDir).tickets['7']?.record?.rounds).toBe(1);
 
-      await rmdir(blocker);
-      await store.update(8, () => ({ conversation: makeConversationRecord({ ticketId: 8 }), result: 0 }));
+      // The disk recovers: the next round starts from what the disk holds.
+      await addRound(store, 7);
       await store.close();
       const reopened = await createLowdbConversationStore({ dataDir });
-      expect((await reopened.getConversation(7))?.rounds).toBe(1);
-      expect((await reopened.getConversation(7))?.version).toBe(1);
-      expect((await reopened.outboxStats()).depth).toBe(0);
-      await addRound(reopened, 7);
-      expect((await reopened.getConversation(7))?.version).toBe(2);
+      expect([
+        (await reopened.getConversation(7))?.rounds,
+        (await reopened.getConversation(7))?.version,
+      ]).toEqual([2, 2]);
+      const due = await reopened.dueComments(new Date(Date.now() + 1000).toISOString(), 10, 60_000);
+      expect(due.map((e) => [e.seq, e.comment.text])).toEqual([[1, 'round 2']]);
       await reopened.close();
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('on the lowdb store, a new document the disk is too full to write is not there, in memory or on disk', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'tz-write-fail-'));
+    const disk = failingDisk();
+    try {
+      const store = await createLowdbConversationStore({ dataDir, fs: disk.fs });
+      disk.failNext('write', diskFull);
+      await expect(
+        store.update(8, () => ({ conversation: makeConversationRecord({ ticketId: 8 }), result: 0 })),
+      ).rejects.toMatchObject({ code: 'store_failed', cause: { code: 'ENOSPC' } });
+      expect(await store.getConversation(8)).toBeNull();
+      expect(await store.listLive()).toEqual([]);
+      expect(await readdir(join(dataDir, 'conversations'))).toEqual([]);
+      await store.close();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
 });
+
+const ioError = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+
+/**
+ * The real file system, except that the next call of one FileHandle method (`write`, `writeFile` or `datasync`)
+ * throws the given error, as a full or failing disk does.
+ */
+function failingDisk() {
+  let next: { method: 'write' | 'datasync'; error: Error } | null = null;
+  const fail = (method: 'write' | 'datasync') => {
+    if (next?.method !== method) return;
+    const { error } = next;
+    next = null;
+    throw error;
+  };
+  const fs: FolderFs = {
+    ...nodeFs,
+    open: (async (...args: Parameters<typeof nodeFs.open>) => {
+      const handle = await nodeFs.open(...args);
+      return Object.assign(Object.create(handle) as FileHandle, {
+        write: async (...a: Parameters<FileHandle['write']>) => {
+          fail('write');
+          return handle.write(...(a as [string]));
+        },
+        writeFile: async (...a: Parameters<FileHandle['writeFile']>) => {
+          fail('write');
+          return handle.writeFile(...a);
+        },
+        datasync: async () => {
+          fail('datasync');
+          return handle.datasync();
+        },
+        truncate: (len?: number) => handle.truncate(len),
+        close: () => handle.close(),
+        sync: () => handle.sync(),
+      });
+    }) as typeof nodeFs.open,
+  };
+  return {
+    fs,
+    failNext(method: 'write' | 'datasync', error: Error) {
+      next = { method, error };
+    },
+  };
+}
