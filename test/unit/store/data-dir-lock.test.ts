@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { lockDataDir, type DataDirLock } from '../../../src/adapters/store/data-dir-lock.js';
 import { createLowdbConversationStore } from '../../../src/adapters/store/lowdb-store.js';
 
@@ -86,7 +86,13 @@ describe('the lowdb data folder lock', () => {
       lockPath(),
       JSON.stringify({ token: 'someone-else', pid: 1, host: 'b', pidNamespace: null }),
     );
-    await new Promise((resolve) => setTimeout(resolve, STALE_MS));
+    // Its next heartbeat reads the file back and finds the other token.
+    await vi.waitFor(
+      async () => {
+        await expect(store.getCursor('ticket-watcher')).rejects.toThrow(/taken by another/);
+      },
+      { timeout: 4 * STALE_MS },
+    );
     await expect(store.setCursor('ticket-watcher', 'c-2')).rejects.toMatchObject({ code: 'store_failed' });
     await expect(store.getCursor('ticket-watcher')).rejects.toMatchObject({ code: 'store_failed' });
     await store.close();
