@@ -5,8 +5,8 @@
  *   archive/<ticketId>-<ended ms>  an ended conversation with nothing left to deliver (same shape, empty outbox)
  *   values/<hash>                  one claim, cursor or small value: { ns, key, value }
  *
- * A change writes the one document it concerns, so a turn costs the size of its conversation, however many
- * tickets were stored before. Memory follows the disk: a change is made in memory only after its document was
+ * A change writes the one document it concerns (its changed fields; each undelivered comment is a field of its
+ * own, see TicketFile), so a turn costs what it changed, however many tickets were stored before. Memory follows the disk: a change is made in memory only after its document was
  * written, so a failed write leaves readers seeing what the disk holds. Changes to one document run one at a time
  * in call order (a queue per document); changes to different documents run side by side. Reading one document
  * (`getConversation`, `getValue`) waits for the changes already asked of it, so a caller reads what it wrote.
