@@ -173,9 +173,72 @@ export function pairAnswers(
   return { latencies, unanswered };
 }
 
-/** The token a turn can carry in its text, to be found again where it ends up (Atera's comments). */
+// --------------------------------------------------------------------------------------------------------------
+// The budget scenario: every turn in Atera, once, within the per-account budget
+
+/** The token a budget-scenario turn carries in its text, found again in the comment bodies Atera holds. */
 export function turnMarker(n: number): string {
   return `bench-turn-${n}`;
+}
+
+/** Every turn marker in a comment body, in order (a folded comment carries several). */
+export function markersIn(text: string): string[] {
+  return [...text.matchAll(/bench-turn-(\d+)(?!\d)/g)].map((m) => `bench-turn-${m[1]}`);
+}
+
+export interface DeliveryMatch {
+  delivered: number;
+  /** Markers sent (and accepted by the bot) that no comment carries. */
+  lost: string[];
+  /** Markers carried more than once (over all comments). */
+  doubled: string[];
+  /** From each delivered turn's send to the first comment carrying it (ms). */
+  lagsMs: number[];
+}
+
+/**
+ * Matches the turns the generator sent to the comments in Atera by the marker in their text (not by counting
+ * comments: the outbox may fold several turns into one).
+ */
+export function matchDeliveries(
+  sent: ReadonlyArray<{ marker: string; at: number }>,
+  comments: ReadonlyArray<{ text: string; at: number }>,
+): DeliveryMatch {
+  const seen = new Map<string, { count: number; first: number }>();
+  for (const c of comments) {
+    for (const marker of markersIn(c.text)) {
+      const s = seen.get(marker);
+      if (s) {
+        s.count += 1;
+        s.first = Math.min(s.first, c.at);
+      } else seen.set(marker, { count: 1, first: c.at });
+    }
+  }
+  const lost: string[] = [];
+  const doubled: string[] = [];
+  const lagsMs: number[] = [];
+  for (const turn of sent) {
+    const s = seen.get(turn.marker);
+    if (!s) {
+      lost.push(turn.marker);
+      continue;
+    }
+    if (s.count > 1) doubled.push(turn.marker);
+    lagsMs.push(s.first - turn.at);
+  }
+  return { delivered: lagsMs.length, lost, doubled, lagsMs };
+}
+
+/** The most events in any window of `windowMs` (times in ms, any order): Atera's "requests in a rolling minute". */
+export function maxInWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let start = 0;
+  for (let end = 0; end < sorted.length; end += 1) {
+    while (sorted[end]! - sorted[start]! >= windowMs) start += 1;
+    best = Math.max(best, end - start + 1);
+  }
+  return best;
 }
 
 /** Levels from `start`, multiplying by `factor`, up to and including `max`. */
@@ -219,6 +282,21 @@ export interface BenchReport {
   atera_comment_to_chat_webhook_ms: number | null;
   /** Atera calls a minute with 100 live conversations and nobody writing (counted over a few seconds). */
   atera_calls_per_minute_idle_live: number | null;
+  /**
+   * The budget scenario (live conversations, each user replying about once a minute, the Atera sandbox refusing
+   * beyond 700 requests a minute): the most Atera requests TicketZero made in any rolling minute, against the
+   * budget it was configured with (ATERA_REQUESTS_PER_MINUTE).
+   */
+  atera_calls_per_minute: number | null;
+  atera_budget_per_minute: number;
+  /** From a user's reply to the Atera comment carrying it (s). */
+  outbox_lag_p50_s: number | null;
+  outbox_lag_p99_s: number | null;
+  /** Turns accepted by the bot that no Atera comment carries, and turns carried more than once. */
+  turns_lost: number | null;
+  turns_doubled: number | null;
+  /** Calls to the Teams connector's v3 API (answers, typing, …) per user turn. */
+  connector_calls_per_turn: number | null;
   details: Record<string, unknown>;
 }
 
@@ -237,6 +315,13 @@ export const REQUIRED_KEYS = [
   'atera_calls_per_idle_poll',
   'atera_calls_per_turn',
   'ticket_to_first_message_ms',
+  'atera_calls_per_minute',
+  'atera_budget_per_minute',
+  'outbox_lag_p50_s',
+  'outbox_lag_p99_s',
+  'turns_lost',
+  'turns_doubled',
+  'connector_calls_per_turn',
   'store',
   'machine',
 ] as const satisfies ReadonlyArray<keyof BenchReport>;
@@ -323,6 +408,19 @@ export function reportTable(report: BenchReport): string {
       value: v(report.ticket_to_first_message_webhook_ms, ' ms'),
       target: '',
     },
+    {
+      measure: 'Atera calls in any minute (budget scenario)',
+      value: v(report.atera_calls_per_minute),
+      target: `≤ ${report.atera_budget_per_minute}`,
+    },
+    { measure: 'outbox lag p50 (turn → Atera)', value: v(report.outbox_lag_p50_s, ' s'), target: '' },
+    { measure: 'outbox lag p99 (turn → Atera)', value: v(report.outbox_lag_p99_s, ' s'), target: '≤ 60 s' },
+    {
+      measure: 'turns lost / doubled in Atera',
+      value: `${v(report.turns_lost)} / ${v(report.turns_doubled)}`,
+      target: '0 / 0',
+    },
+    { measure: 'Teams connector calls per turn', value: v(report.connector_calls_per_turn), target: '' },
   ];
   const header = `store: ${report.store} · ${report.machine.cores} cores (${report.machine.cpu}) · Node ${report.machine.node} · model delay ${report.model_delay_ms} ms (subtracted) · inbound auth ${report.auth ? 'on' : 'off'}${report.quick ? ' · quick run' : ''}`;
   const width = (key: keyof Row, title: string) => Math.max(title.length, ...rows.map((r) => r[key].length));

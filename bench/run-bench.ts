@@ -27,13 +27,15 @@ import { createConversationStoreFromConfig } from '../src/adapters/store/create-
 import type { ConversationRecord, ConversationStore } from '../src/ports/conversation-store.js';
 import { silentLog } from '../src/ports/log.js';
 import {
+  ateraSandboxEnv,
   CONTOSO_BOT,
   CONTOSO_TENANT,
+  SANDBOX_ATERA_KEY,
   startLocalStack,
   TEAMS_USERS,
   type LocalStack,
 } from '../src/sandboxes/local-stack.js';
-import type { AteraSandbox } from '../src/sandboxes/atera/atera-sandbox.js';
+import { startAteraSandbox, type AteraSandbox } from '../src/sandboxes/atera/atera-sandbox.js';
 import { makeEndedRecord } from '../test/contract/fixtures.js';
 import { startBenchConnector, type ArrivedActivity, type BenchConnector } from './bench-connector.js';
 import { startBenchModel, type BenchModel } from './bench-model.js';
@@ -47,6 +49,9 @@ import {
   stepVerdict,
   lagReason,
   pairAnswers,
+  matchDeliveries,
+  maxInWindow,
+  percentile,
   type StepLag,
   summarise,
   finiteOrNull,
@@ -87,6 +92,11 @@ interface Plan {
   ratePeriodS: number;
   historyTickets: number;
   storeTurns: number;
+  /** The budget scenario: live conversations, each replying once a minute, for … s. */
+  budgetConversations: number;
+  budgetSeconds: number;
+  /** The longest it waits, after the load, for every turn to reach Atera. */
+  budgetDrainCapSeconds: number;
 }
 
 function planFor(quick: boolean): Plan {
@@ -104,6 +114,9 @@ function planFor(quick: boolean): Plan {
         ratePeriodS: 2,
         historyTickets: 10_000,
         storeTurns: 200,
+        budgetConversations: 200,
+        budgetSeconds: 60,
+        budgetDrainCapSeconds: 120,
       }
     : {
         quick,
@@ -118,6 +131,9 @@ function planFor(quick: boolean): Plan {
         ratePeriodS: 2,
         historyTickets: 10_000,
         storeTurns: 300,
+        budgetConversations: 1000,
+        budgetSeconds: 300,
+        budgetDrainCapSeconds: 600,
       };
 }
 
@@ -663,6 +679,208 @@ async function ticketToFirstMessage(
 }
 
 // --------------------------------------------------------------------------------------------------------------
+// The budget scenario: live conversations each replying about once a minute, an Atera account that refuses beyond
+// its limit, every turn looked for in Atera's comments.
+
+/** Atera's per-account limit the sandbox enforces in this scenario (429 + Retry-After beyond it). */
+const ATERA_ACCOUNT_LIMIT = 700;
+/** TicketZero's configured budget (ATERA_REQUESTS_PER_MINUTE, its default). */
+const ATERA_BUDGET = 600;
+
+interface BudgetResult {
+  conversations: number;
+  turns: number;
+  accepted: number;
+  callsPerMinuteMax: number;
+  callsPerMinuteMean: number;
+  refused429: number;
+  lagP50S: number;
+  lagP99S: number;
+  lost: number;
+  doubled: number;
+  /** Turns not found when the drain ended, whose lag counts as (drain end − send): p99 is then a lower bound. */
+  censored: number;
+  drainEnded: 'all-delivered' | 'stalled' | 'cap';
+  connectorCallsPerTurn: number;
+  answer: LatencySummary;
+  lag: StepLag;
+  invalid: string | null;
+}
+
+/**
+ * Notes when each comment first shows on the users' tickets in Atera (every `everyMs`; Atera keeps the caller's
+ * timestamp on a comment, so its date says when the turn happened, not when it reached Atera). Comments are only
+ * ever appended, so each scan reads what is new.
+ */
+function watchComments(
+  atera: AteraSandbox,
+  ticketIds: readonly number[],
+  everyMs: number,
+): { seen: { text: string; at: number }[]; scan(): void; stop(): void } {
+  const read = new Map<number, number>();
+  const seen: { text: string; at: number }[] = [];
+  const scan = () => {
+    const at = Date.now();
+    for (const id of ticketIds) {
+      const comments = atera.comments(id);
+      for (let i = read.get(id) ?? 0; i < comments.length; i += 1) {
+        seen.push({ text: String(comments[i]!['Comment'] ?? ''), at });
+      }
+      read.set(id, comments.length);
+    }
+  };
+  const timer = setInterval(scan, everyMs);
+  return { seen, scan, stop: () => clearInterval(timer) };
+}
+
+async function budgetScenario(input: {
+  plan: Plan;
+  storeSettings: StoreSettings;
+  template: Template;
+  env: Record<string, string>;
+  connector: BenchConnector;
+  authorization: string | undefined;
+  modelDelayMs: number;
+  work: string;
+  logFile: string;
+  log: (line: string) => void;
+}): Promise<BudgetResult> {
+  const { plan, connector, log } = input;
+  // A fresh Atera account and a fresh store: no backlog from the earlier phases, no other tickets to read.
+  const atera = await startAteraSandbox({
+    apiKey: SANDBOX_ATERA_KEY,
+    seed: false,
+    requestsPerMinute: ATERA_ACCOUNT_LIMIT,
+  });
+  const settings: StoreSettings = {
+    ...input.storeSettings,
+    dataDir: join(input.work, 'budget-data'),
+    ...(input.storeSettings.databaseSchema
+      ? { databaseSchema: `${input.storeSettings.databaseSchema}_budget` }
+      : {}),
+  };
+  let bot: BotProcess | null = null;
+  let sampler: NodeJS.Timeout | undefined;
+  let watcher: ReturnType<typeof watchComments> | null = null;
+  try {
+    const users = await seedLive(settings, atera, input.template, 0, plan.budgetConversations);
+    log(`budget scenario: ${users.length} live conversations seeded in a fresh store and Atera account`);
+    bot = await startTicketZero(
+      {
+        ...input.env,
+        ...ateraSandboxEnv(atera),
+        ATERA_POLL_SECONDS: '15',
+        ATERA_REQUESTS_PER_MINUTE: String(ATERA_BUDGET),
+        DATA_DIR: settings.dataDir,
+        ...(settings.databaseSchema ? { DATABASE_SCHEMA: settings.databaseSchema } : {}),
+      },
+      input.logFile,
+      false,
+    );
+    await sleep(2000);
+    // When each Atera request arrived (sampled every 100 ms: the sandbox's log has no times).
+    const times: number[] = [];
+    let seen = atera.requests.length;
+    sampler = setInterval(() => {
+      const now = Date.now();
+      for (; seen < atera.requests.length; seen += 1) times.push(now);
+    }, 100);
+    const connectorBefore = connector.calls;
+    const startedAt = Date.now();
+    watcher = watchComments(
+      atera,
+      users.map((u) => u.ticketId),
+      1000,
+    );
+    const rate = users.length / 60;
+    log(
+      `budget scenario: ${users.length} conversations, each replying once a minute (${round(rate)}/s) for ${plan.budgetSeconds} s; Atera refuses beyond ${ATERA_ACCOUNT_LIMIT}/min, budget ${ATERA_BUDGET}/min`,
+    );
+    const load = await openLoop(
+      {
+        endpoint: `${bot.url}/api/messages`,
+        authorization: input.authorization,
+        subtractMs: input.modelDelayMs,
+      },
+      connector,
+      users,
+      rate,
+      plan.budgetSeconds,
+      true,
+    );
+    const accepted = load.report.sends.filter((s) => s.status >= 200 && s.status < 300 && s.marker !== null);
+    const sent = accepted.map((s) => ({ marker: s.marker!, at: s.wallAt }));
+    log(
+      `budget scenario: ${load.report.sends.length} turns sent, ${accepted.length} accepted; answers p50 ${load.p50} p99 ${load.p99} ms; waiting for Atera …`,
+    );
+    // Every accepted turn must reach Atera; wait while comments keep arriving.
+    let match = matchDeliveries(sent, watcher.seen);
+    let lastProgress = Date.now();
+    let delivered = match.delivered;
+    let drainEnded: BudgetResult['drainEnded'] = 'all-delivered';
+    const cap = Date.now() + plan.budgetDrainCapSeconds * 1000;
+    while (match.lost.length > 0) {
+      if (Date.now() > cap) {
+        drainEnded = 'cap';
+        break;
+      }
+      // Longer than any Retry-After the sandbox gives (60 s) and the outbox's backoff between them.
+      if (Date.now() - lastProgress > 75_000) {
+        drainEnded = 'stalled';
+        break;
+      }
+      await sleep(2000);
+      match = matchDeliveries(sent, watcher.seen);
+      if (match.delivered > delivered) {
+        delivered = match.delivered;
+        lastProgress = Date.now();
+      }
+    }
+    const endedAt = Date.now();
+    watcher.stop();
+    watcher.scan();
+    match = matchDeliveries(sent, watcher.seen);
+    clearInterval(sampler);
+    sampler = undefined;
+    for (; seen < atera.requests.length; seen += 1) times.push(endedAt);
+    const connectorCalls = connector.calls - connectorBefore;
+    const missing = new Set(match.lost);
+    const lags = [...match.lagsMs, ...sent.filter((s) => missing.has(s.marker)).map((s) => endedAt - s.at)];
+    const minutes = Math.max(1 / 60, (endedAt - startedAt) / 60_000);
+    const result: BudgetResult = {
+      conversations: users.length,
+      turns: load.report.sends.length,
+      accepted: accepted.length,
+      callsPerMinuteMax: maxInWindow(times, 60_000),
+      callsPerMinuteMean: round(times.length / minutes),
+      refused429: atera.requests.filter((r) => r.status === 429).length,
+      lagP50S: round(percentile(lags, 50) / 1000),
+      lagP99S: round(percentile(lags, 99) / 1000),
+      lost: match.lost.length,
+      doubled: match.doubled.length,
+      censored: missing.size,
+      drainEnded,
+      connectorCallsPerTurn: round(connectorCalls / Math.max(1, accepted.length)),
+      answer: { count: load.count, errors: load.errors, p50: load.p50, p99: load.p99, max: load.max },
+      lag: load.lag,
+      // Seconds-scale measures: the generator only needs to keep its schedule to within a second.
+      invalid: lagReason(load.lag, { p99Ms: 1000 }),
+    };
+    log(
+      `budget scenario: Atera calls in any minute ${result.callsPerMinuteMax} (mean ${result.callsPerMinuteMean}/min, ${result.refused429} refused 429), outbox lag p50 ${result.lagP50S} s p99 ${result.lagP99S} s, lost ${result.lost}, doubled ${result.doubled} (drain: ${drainEnded} after ${round((endedAt - startedAt) / 1000, 0)} s), connector calls per turn ${result.connectorCallsPerTurn}`,
+    );
+    return result;
+  } finally {
+    if (sampler) clearInterval(sampler);
+    watcher?.stop();
+    await bot?.kill();
+    await atera.close();
+    if (settings.databaseUrl && settings.databaseSchema)
+      await dropSchema(settings.databaseUrl, settings.databaseSchema);
+  }
+}
+
+// --------------------------------------------------------------------------------------------------------------
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -924,6 +1142,20 @@ export async function runBench(options: {
       return { verdict: stepVerdict(result, result.lag, P99_LIMIT_MS), detail: result };
     });
 
+    // 5. The budget scenario (a fresh store and Atera account; the bots above are stopped).
+    const budget = await budgetScenario({
+      plan,
+      storeSettings,
+      template,
+      env,
+      connector,
+      authorization: connector.channelAuthorization(),
+      modelDelayMs: options.modelDelayMs,
+      work,
+      logFile,
+      log,
+    });
+
     const rssPer1000 = round(((rssMany - rss100) / (many.length - live100.length)) * 1000);
     Object.assign(details, {
       overhead: { ticketzero: tz100, echo: echo100, ticketzero_10k: tz10k },
@@ -937,6 +1169,7 @@ export async function runBench(options: {
         rates: rates.stoppedBy,
         echo_rates: echoRates.stoppedBy,
       },
+      budget,
       rss_mb: { idle: round(rssIdle), live100: round(rss100), [`live${many.length}`]: round(rssMany) },
       unauthorized_connector_calls: connector.unauthorized,
     });
@@ -972,6 +1205,13 @@ export async function runBench(options: {
       atera_comment_to_chat_ms: finiteOrNull(commentPollMs),
       atera_comment_to_chat_webhook_ms: finiteOrNull(commentWebhookMs),
       atera_calls_per_minute_idle_live: finiteOrNull(idleCallsPerMinute),
+      atera_calls_per_minute: budget.callsPerMinuteMax,
+      atera_budget_per_minute: ATERA_BUDGET,
+      outbox_lag_p50_s: finiteOrNull(budget.lagP50S),
+      outbox_lag_p99_s: finiteOrNull(budget.lagP99S),
+      turns_lost: budget.lost,
+      turns_doubled: budget.doubled,
+      connector_calls_per_turn: finiteOrNull(budget.connectorCallsPerTurn),
       details,
     };
   } catch (error) {

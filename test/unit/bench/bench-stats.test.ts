@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   geometricLevels,
   lagReason,
+  markersIn,
+  matchDeliveries,
+  maxInWindow,
   pairAnswers,
   percentile,
   ratio,
@@ -12,6 +15,7 @@ import {
   stepUp,
   stepVerdict,
   summarise,
+  turnMarker,
   type BenchReport,
   type StepLag,
 } from '../../../bench/bench-stats.js';
@@ -42,6 +46,13 @@ const report: BenchReport = {
   atera_comment_to_chat_ms: 500,
   atera_comment_to_chat_webhook_ms: 12,
   atera_calls_per_minute_idle_live: 60,
+  atera_calls_per_minute: 598,
+  atera_budget_per_minute: 600,
+  outbox_lag_p50_s: 2.5,
+  outbox_lag_p99_s: 41,
+  turns_lost: 0,
+  turns_doubled: 1,
+  connector_calls_per_turn: 2,
   details: {},
 };
 
@@ -167,6 +178,36 @@ describe('the benchmark’s arithmetic', () => {
       );
       expect(latencies).toEqual([25, 5, 25]);
       expect(unanswered).toBe(1);
+    });
+  });
+
+  describe('the budget scenario’s matching', () => {
+    it('finds every marker in a comment, a folded comment carrying several, without prefix collisions', () => {
+      expect(turnMarker(7)).toBe('bench-turn-7');
+      expect(
+        markersIn('Megan (end user) — round 3:\nstill blank bench-turn-7\n\nMegan: again bench-turn-71'),
+      ).toEqual(['bench-turn-7', 'bench-turn-71']);
+      expect(markersIn('TicketZero (AI assistant): close the app [TicketZero ref tz-12-3]')).toEqual([]);
+    });
+
+    it('counts lost and doubled turns by marker, not by comment count, and measures lag to the first copy', () => {
+      const sent = [1, 2, 3, 4].map((n) => ({ marker: turnMarker(n), at: n * 1000 }));
+      const match = matchDeliveries(sent, [
+        { text: 'user: bench-turn-1 / answer', at: 1500 },
+        { text: 'user: bench-turn-2 then user: bench-turn-3 (folded)', at: 9000 },
+        { text: 'user: bench-turn-2 (posted again)', at: 4000 },
+      ]);
+      expect(match.delivered).toBe(3);
+      expect(match.lost).toEqual(['bench-turn-4']);
+      expect(match.doubled).toEqual(['bench-turn-2']);
+      expect(match.lagsMs).toEqual([500, 2000, 6000]);
+    });
+
+    it('takes the most requests in any rolling minute', () => {
+      expect(maxInWindow([], 60_000)).toBe(0);
+      expect(maxInWindow([0, 59_999, 60_000, 61_000, 119_000], 60_000)).toBe(4);
+      expect(maxInWindow([5, 1, 3], 10)).toBe(3);
+      expect(maxInWindow([0, 10, 20], 10)).toBe(1);
     });
   });
 });
