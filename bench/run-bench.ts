@@ -419,6 +419,21 @@ async function openLoop(
   return result;
 }
 
+/**
+ * A measure the bench must not spoil: run again (up to 3 tries) while the generator or the recorder lagged; the last
+ * try is kept, its `invalid` saying why it still cannot be trusted.
+ */
+async function trusted(what: string, log: (line: string) => void, measure: () => Promise<LoopResult>) {
+  let result = await measure();
+  for (let attempt = 2; attempt <= 3 && result.invalid; attempt += 1) {
+    log(`  ${what}: ${result.invalid} — measuring again (attempt ${attempt})`);
+    await sleep(500);
+    result = await measure();
+  }
+  if (result.invalid) log(`  ${what}: still ${result.invalid} — reported, marked invalid in the details`);
+  return result;
+}
+
 /** What a step's progress line adds: its attempt, and why it cannot be counted when the bench lagged. */
 function stepNote(result: LoopResult, attempt: number): string {
   const lag = `; generator sends p99 late ${result.lag.sendLatenessP99Ms} ms, loops p99 ${result.lag.generatorLoopP99Ms}/${result.lag.recorderLoopP99Ms} ms`;
@@ -1038,8 +1053,12 @@ export async function runBench(options: {
     await openLoop(echoTarget, connector, live100, overheadRate, 1);
     await sleep(1000);
     stack.atera.resetRequests();
-    const tz100 = await openLoop(target, connector, live100, overheadRate, plan.overheadSeconds);
-    const echo100 = await openLoop(echoTarget, connector, live100, overheadRate, plan.overheadSeconds);
+    const tz100 = await trusted('TicketZero, 100 conversations', log, () =>
+      openLoop(target, connector, live100, overheadRate, plan.overheadSeconds),
+    );
+    const echo100 = await trusted('echo, 100 conversations', log, () =>
+      openLoop(echoTarget, connector, live100, overheadRate, plan.overheadSeconds),
+    );
     log(
       `100 conversations, ${overheadRate}/s: TicketZero p50 ${tz100.p50} p99 ${tz100.p99} ms; echo p50 ${echo100.p50} p99 ${echo100.p99} ms`,
     );
@@ -1063,7 +1082,9 @@ export async function runBench(options: {
       await sleep(2000);
       const target10k = { ...target, endpoint: `${bot.url}/api/messages` };
       await openLoop(target10k, connector, live100, overheadRate, 1);
-      tz10k = await openLoop(target10k, connector, live100, overheadRate, plan.overheadSeconds);
+      tz10k = await trusted('TicketZero, 10,000 stored tickets', log, () =>
+        openLoop(target10k, connector, live100, overheadRate, plan.overheadSeconds),
+      );
       log(`10,000 stored tickets: TicketZero p50 ${tz10k.p50} p99 ${tz10k.p99} ms`);
       await bot.stop();
       bot = null;
