@@ -26,6 +26,7 @@ import { createLowdbConversationStore, readLowdbState } from '../../src/adapters
 import type { ConversationRecord } from '../../src/ports/conversation-store.js';
 import { startLocalStack, TEAMS_USERS, type LocalStack } from '../../src/sandboxes/local-stack.js';
 import { freePort, spawnBot, type BotProcess } from './support/bot-process.js';
+import { runFor, until as pollUntil } from '../support/waiting.js';
 import { seededRandom, seedFrom } from './support/seeded-random.js';
 import { deliverUntilAccepted, userMessageActivity } from './support/teams-delivery.js';
 
@@ -83,13 +84,11 @@ async function until<T>(
   check: () => T | null | undefined | false,
   context: () => string = () => '',
 ): Promise<T> {
-  const deadline = Date.now() + STEP_TIMEOUT_MS;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`seed ${SEED}: timed out waiting for ${what}; ${context()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  return pollUntil(`${what} (seed ${SEED})`, check, {
+    timeoutMs: STEP_TIMEOUT_MS,
+    intervalMs: 20,
+    describe: context,
+  });
 }
 
 /** One bot on its own sandboxes and data directory, killed `kills` times while conversations run. */
@@ -156,22 +155,24 @@ async function runLane(lane: number, kills: number): Promise<LaneResult> {
       if (kill % 2 === 0) {
         // The worst moment: a new answer recorded (with its Atera comment) but not yet taken by Teams. Each
         // answer is aimed at once: the restarted process must get to send it.
-        const deadline = Date.now() + 5_000;
-        while (Date.now() < deadline && !done) {
-          const ticketId = current;
-          const waiting = hotRecord(ticketId)?.chatOutbox?.find(
-            (e) => 'turnSeq' in e.body && !aimedAt.has(`${ticketId}-${e.body.turnSeq}`),
-          );
-          if (waiting && 'turnSeq' in waiting.body) {
+        await pollUntil(
+          'an answer recorded, not sent',
+          () => {
+            if (done) return true;
+            const ticketId = current;
+            const waiting = hotRecord(ticketId)?.chatOutbox?.find(
+              (e) => 'turnSeq' in e.body && !aimedAt.has(`${ticketId}-${e.body.turnSeq}`),
+            );
+            if (!waiting || !('turnSeq' in waiting.body)) return false;
             aimedAt.add(`${ticketId}-${waiting.body.turnSeq}`);
             moment = 'answer recorded, not sent';
             recordedNotSent += 1;
-            break;
-          }
-          await new Promise((r) => setTimeout(r, 5));
-        }
+            return true;
+          },
+          { timeoutMs: 5_000, intervalMs: 5 },
+        ).catch(() => undefined); // not seen within 5 s: strike at whatever moment it is
       } else {
-        await new Promise((r) => setTimeout(r, random.between(0, 400)));
+        await runFor(random.between(0, 400));
       }
       await bot.kill();
       killLog.push(`#${kill} ticket ${current} ${step} (${moment})`);

@@ -15,6 +15,7 @@ import {
 import type { ConversationStore } from '../../../src/ports/conversation-store.js';
 import type { NewComment } from '../../../src/ports/ticket-desk.js';
 import { startAteraSandbox, type AteraSandbox } from '../../../src/sandboxes/atera/atera-sandbox.js';
+import { eventually } from '../../support/waiting.js';
 import { keepingLog, settableClock, type SettableClock } from './support/atera-test-kit.js';
 
 const SETTINGS: CommentOutboxSettings = {
@@ -188,10 +189,13 @@ describe('the comment outbox', () => {
       // The first process dies while Atera is storing the comment (the answer never comes).
       sandbox.faults.inject({ kind: 'slow', delayMs: 300, match: { method: 'POST' } });
       const dying = createCommentOutbox({ store, desk, clock, log: keepingLog(), settings: SETTINGS });
-      void dying.drain().catch(() => 0);
-      await new Promise((r) => setTimeout(r, 100));
+      const died = dying.drain().catch(() => 0);
+      // The POST has reached Atera (not answered yet) when the process dies.
+      await eventually(() =>
+        expect(sandbox.requests.filter((q) => q.method === 'POST' && q.status === 0)).toHaveLength(1),
+      );
       await store.close();
-      await new Promise((r) => setTimeout(r, 300));
+      await died;
       expect(markersOn(1005)).toEqual(['tz-1005-1']);
 
       store = await createLowdbConversationStore({ dataDir, fsync: false });
