@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startAteraSandbox, type AteraSandbox } from '../../../src/sandboxes/atera/atera-sandbox.js';
+import { startAteraSandbox, type AteraSandbox } from '../../src/sandboxes/atera/atera-sandbox.js';
 
 /** The Atera sandbox's per-account limit, which the benchmark's budget scenario runs against. */
 describe('the Atera sandbox’s requests-per-minute limit', () => {
