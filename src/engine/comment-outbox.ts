@@ -165,7 +165,13 @@ export function createCommentOutbox(deps: CommentOutboxDeps): CommentOutbox {
       }
       const nowMs = clock.now().getTime();
       const last = pending.at(-1)!;
-      if (answerWaitMs > 0 && last.comment.awaitsAnswer && pending.length < FOLD_LIMIT) {
+      // Only before the first attempt: a head tried before has had its wait (or must not wait behind a failure).
+      if (
+        answerWaitMs > 0 &&
+        head.attempts === 0 &&
+        last.comment.awaitsAnswer &&
+        pending.length < FOLD_LIMIT
+      ) {
         const since = waitingSince ?? nowMs;
         if (nowMs - since < answerWaitMs) {
           waiting.set(head.ticketId, { head, since });

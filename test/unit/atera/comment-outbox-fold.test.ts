@@ -158,6 +158,27 @@ describe('a turn without an answer', () => {
   });
 });
 
+describe('waiting for an answer', () => {
+  it('does not wait again for a message whose delivery failed: it is retried, folded with what came meanwhile', async () => {
+    const h = createHarness();
+    const { outbox, clock } = outboxOf(h);
+    const failing = h.desk.addComment.bind(h.desk);
+    let failures = 1;
+    h.desk.addComment = async (ticketId, comment) => {
+      if (failures-- > 0) throw new Error('Atera 503');
+      await failing(ticketId, comment);
+    };
+    await queue(h.store, 312, [userSaid(312, 1, 'Outlook is slow')]);
+    expect(await outbox.drain()).toBe(0);
+    clock.advanceMs(SETTINGS.answerWaitMs!);
+    expect(await outbox.drain()).toBe(0); // the post failed
+    await queue(h.store, 312, [userSaid(312, 2, 'Hello?')]);
+    clock.advanceMs(SETTINGS.maxBackoffMs);
+    expect(await outbox.drain()).toBe(2);
+    expect(h.desk.comments.get(312)!.map((c) => c.marker)).toEqual(['tz-312-1 tz-312-2']);
+  });
+});
+
 describe('the two-way reading of Atera comments', () => {
   it('never relays a folded comment to the chat, whether written as TicketZero or as the user', async () => {
     const h = createHarness();
