@@ -170,12 +170,10 @@ export function commentParts(
   ticketId: number,
 ): Array<{ text: string; internal: boolean }> {
   return comments(r, ticketId).flatMap((c) =>
-    c.text
-      .split(FOLDED_PART)
-      .map((part) => ({
-        text: part.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · /, ''),
-        internal: c.internal,
-      })),
+    c.text.split(FOLDED_PART).map((part) => ({
+      text: part.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · /, ''),
+      internal: c.internal,
+    })),
   );
 }
 
