@@ -395,6 +395,11 @@ export class HotState {
     return moved;
   }
 
+  /** One ticket's pending entries in seq order, at most `limit` (leases untouched). */
+  pendingComments(ticketId: number, limit: number): OutboxEntry[] {
+    return (this.outbox.get(ticketId) ?? []).slice(0, Math.max(0, limit)).map(copyOf);
+  }
+
   /** Removes a delivered entry; false when it was not pending (already delivered, or unknown). */
   markDelivered(entryId: string): boolean {
     if (!this.removeEntry(entryId)) return false;

@@ -28,6 +28,7 @@ export function createInMemoryConversationStore(): ConversationStore {
     listEnded: async ({ limit, since }) => newestEnded(open().endedRecords(), limit, since).map(copyOf),
     update: async (ticketId, change) => open().update(ticketId, change, now),
     dueComments: async (at, limit, leaseMs) => open().dueComments(at, limit, leaseMs),
+    pendingComments: async (ticketId, limit) => open().pendingComments(ticketId, limit),
     markDelivered: async (entryId) => {
       open().markDelivered(entryId);
     },

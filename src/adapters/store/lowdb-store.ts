@@ -305,6 +305,10 @@ class LowdbStore implements LowdbConversationStore {
     return this.open().dueComments(now, limit, leaseMs);
   }
 
+  async pendingComments(ticketId: number, limit: number): Promise<OutboxEntry[]> {
+    return this.open().pendingComments(ticketId, limit);
+  }
+
   async markDelivered(entryId: string): Promise<void> {
     if (this.open().markDelivered(entryId)) await this.persist();
   }
