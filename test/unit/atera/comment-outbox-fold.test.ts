@@ -20,6 +20,7 @@ import type { ConversationStore } from '../../../src/ports/conversation-store.js
 import type { NewComment } from '../../../src/ports/ticket-desk.js';
 import { startAteraSandbox, type AteraSandbox } from '../../../src/sandboxes/atera/atera-sandbox.js';
 import { continueAnswer, makeTicket, ManualClock } from '../../support/in-memory-ports.js';
+import { expectNothingWithin, eventually } from '../../support/waiting.js';
 import { createHarness, type Harness } from '../engine/engine-harness.js';
 import { keepingLog, settableClock } from './support/atera-test-kit.js';
 
@@ -288,12 +289,13 @@ describe('comments queued while Atera fails (429, 5xx), then recovers', () => {
       ]);
     }
     await queue(store, 1008, [userSaid(1008, 1, 'other ticket'), answered(1008, 2, 'other answer')]);
-    for (let i = 0; i < 100 && (await store.outboxStats()).depth > 0; i++) {
-      await outbox.drain();
-      await new Promise((r) => setTimeout(r, 50));
-    }
-
-    expect((await store.outboxStats()).depth).toBe(0);
+    await eventually(
+      async () => {
+        await outbox.drain();
+        expect((await store.outboxStats()).depth).toBe(0);
+      },
+      { timeoutMs: 30_000, intervalMs: 50 },
+    );
     expect(markersOn(1007)).toEqual(Array.from({ length: 10 }, (_, i) => `tz-1007-${i + 1}`));
     expect(ours(1007)).toHaveLength(1);
     expect(String(ours(1007)[0]!.Comment)).toMatch(/first[\s\S]*answer one[\s\S]*message 9[\s\S]*answer 9/);
@@ -329,8 +331,7 @@ describe('one Atera budget', () => {
         .addComment(1006, answered(1006, 1, 'over the budget'))
         .then(() => (posted = true))
         .catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 500));
-      expect(posted).toBe(false);
+      await expectNothingWithin(500, () => expect(posted).toBe(false));
       expect(sandbox.requests.map((r) => r.method)).toEqual(['GET', 'GET']);
     } finally {
       await sandbox.close();
