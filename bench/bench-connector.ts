@@ -30,6 +30,8 @@ export interface BenchConnector {
   onActivity: ((activity: ArrivedActivity) => void) | null;
   /** v3 calls refused for a missing or unknown token. */
   unauthorized: number;
+  /** v3 API calls accepted (activities sent or updated, conversations created, members read). */
+  calls: number;
   close(): Promise<void>;
 }
 
@@ -66,6 +68,7 @@ export async function startBenchConnector(options: {
     },
     onActivity: null,
     unauthorized: 0,
+    calls: 0,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -127,6 +130,7 @@ export async function startBenchConnector(options: {
         return send(res, 401, { message: 'Authorization has been denied for this request.' });
       }
     }
+    connector.calls += 1;
     const json = body ? (JSON.parse(body) as Record<string, unknown>) : {};
     if (segments.length === 2 && method === 'POST') {
       conversationCounter += 1;

@@ -214,6 +214,8 @@ export class UserTurns {
             endUserId: current.ticket.endUser.id,
             timestampUtc: at,
             marker: this.ctx.marker(current.ticketId, turn.seq),
+            // The answer follows: the outbox waits a moment for it, so the round is one comment.
+            ...(d.next === 'answer' ? { awaitsAnswer: true } : {}),
           },
         ],
         result: { kind: 'recorded', record: next, decision: d, text },

@@ -198,6 +198,11 @@ export interface ConversationStore {
    * The entries returned are leased until `now + leaseMs`, so another instance does not deliver them meanwhile.
    */
   dueComments(now: string, limit: number, leaseMs: number): Promise<OutboxEntry[]>;
+  /**
+   * One ticket's pending (undelivered) entries in delivery order (seq), at most `limit`, leases untouched: the
+   * outbox folds the entries behind a head `dueComments` leased to it into the same Atera comment.
+   */
+  pendingComments(ticketId: number, limit: number): Promise<OutboxEntry[]>;
   markDelivered(entryId: string): Promise<void>;
   markFailed(entryId: string, error: string, nextAttemptAt: string): Promise<void>;
   outboxStats(): Promise<{ depth: number; oldestCreatedAt: string | null }>;

@@ -71,9 +71,20 @@ export interface NewComment {
   timestampUtc: string;
   /**
    * A short unique marker embedded in the comment text, so a delivery that timed out can be found again
-   * before re-posting (Atera has no idempotency key).
+   * before re-posting (Atera has no idempotency key). A comment the outbox folded from several queued ones carries
+   * each one's marker, separated by a space (`markersOf`).
    */
   marker: string;
+  /**
+   * A user's message the AI is answering: the outbox holds it a moment (until the answer is queued behind it, or a
+   * bound) so the round reaches Atera as one comment. Only the outbox reads it.
+   */
+  awaitsAnswer?: boolean;
+}
+
+/** The markers a comment carries (one, or several when it was folded). */
+export function markersOf(comment: Pick<NewComment, 'marker'>): string[] {
+  return comment.marker.split(' ').filter(Boolean);
 }
 
 export interface Device {

@@ -211,6 +211,32 @@ export function describeConversationStoreContract(
         expect(await store.dueComments(later(1000), 2, 60_000)).toHaveLength(1);
       });
 
+      it('lists one ticket’s pending comments in order, without leasing them, so they can be folded', async () => {
+        await store.update(80, () => ({
+          comments: [makeComment('p1'), makeComment('p2')],
+          result: undefined,
+        }));
+        await store.update(81, () => ({ comments: [makeComment('other')], result: undefined }));
+        await store.update(80, () => ({ comments: [makeComment('p3')], result: undefined }));
+        expect(await store.pendingComments(82, 10)).toEqual([]);
+        const [head] = (await store.dueComments(later(1000), 10, 60_000)).filter((e) => e.ticketId === 80);
+        const pending = await store.pendingComments(80, 10);
+        expect(pending.map((e) => [e.seq, e.comment.text])).toEqual([
+          [1, 'p1'],
+          [2, 'p2'],
+          [3, 'p3'],
+        ]);
+        expect(pending[0]!.id).toBe(head!.id);
+        expect((await store.pendingComments(80, 2)).map((e) => e.seq)).toEqual([1, 2]);
+        // Delivered behind the head (a folded comment marks its later entries first): the head stays pending.
+        await store.markDelivered(pending[2]!.id);
+        await store.markDelivered(pending[1]!.id);
+        expect((await store.pendingComments(80, 10)).map((e) => e.seq)).toEqual([1]);
+        expect(await store.dueComments(later(1000), 10, 60_000)).toEqual([]);
+        await store.markDelivered(pending[0]!.id);
+        expect(await store.pendingComments(80, 10)).toEqual([]);
+      });
+
       it('reports its depth and oldest entry', async () => {
         expect(await store.outboxStats()).toEqual({ depth: 0, oldestCreatedAt: null });
         await store.update(60, () => ({ comments: [makeComment('x'), makeComment('y')], result: undefined }));

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { TEAMS_USERS } from '../../src/sandboxes/local-stack.js';
+import { expectNothingWithin } from '../support/waiting.js';
 import {
   chatView,
   eventually,
@@ -59,9 +60,12 @@ describe('a technician’s reply in Atera', () => {
     expect(JSON.stringify(reply[0])).toContain('Dana');
     expect(chat(running, conversationId).join('\n')).not.toContain('quota');
     // A few more polls later, still once; and none of TicketZero's own comments came back.
-    await new Promise((r) => setTimeout(r, 2_500));
-    expect(chat(running, conversationId).filter((t) => t.includes('I reset your mailbox'))).toHaveLength(1);
-    expect(chat(running, conversationId).join('\n')).not.toMatch(/TicketZero ref|You wrote by e-mail/);
+    await expectNothingWithin(2_500, () => {
+      expect(chat(running!, conversationId).filter((t) => t.includes('I reset your mailbox'))).toHaveLength(
+        1,
+      );
+      expect(chat(running!, conversationId).join('\n')).not.toMatch(/TicketZero ref|You wrote by e-mail/);
+    });
   });
 });
 
@@ -86,8 +90,11 @@ describe('the user’s e-mail reply in Atera', () => {
     expect(record?.rounds).toBe(1);
 
     await running.restart();
-    await new Promise((r) => setTimeout(r, 2_500));
-    expect(chat(running, conversationId).filter((t) => t.startsWith('You wrote by e-mail'))).toHaveLength(1);
+    await expectNothingWithin(2_500, () =>
+      expect(chat(running!, conversationId).filter((t) => t.startsWith('You wrote by e-mail'))).toHaveLength(
+        1,
+      ),
+    );
     expect((await running.app.store.getConversation(ticket.id))?.rounds).toBe(1);
   });
 });

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AteraClient } from '../../src/adapters/atera/atera-client.js';
 import { NO_RETRY } from '../../src/adapters/atera/retry-policy.js';
 import { spawnGroup, stopGroup } from '../support/process-group.js';
+import { until } from '../support/waiting.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -33,15 +34,11 @@ describe('the local run’s terminal writing in Atera (npm start)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'ticketzero-local-run-replies-'));
 
   /** Waits for `pattern` in what the terminal printed after `from` (an offset into the output). */
-  const waitForOutput = async (pattern: RegExp, from = 0, timeoutMs = 30_000): Promise<RegExpMatchArray> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const match = output.slice(from).match(pattern);
-      if (match) return match;
-      if (Date.now() > deadline) throw new Error(`local run never printed ${pattern}; output:\n${output}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  const waitForOutput = (pattern: RegExp, from = 0, timeoutMs = 30_000): Promise<RegExpMatchArray> =>
+    until(`the local run to print ${pattern}`, () => output.slice(from).match(pattern), {
+      timeoutMs,
+      describe: () => `output:\n${output}`,
+    });
   /** Types a line at the terminal and waits for its answer. */
   const type = async (line: string, answer: RegExp): Promise<RegExpMatchArray> => {
     const from = output.length;

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedActivity } from '../../src/sandboxes/connector/connector-sandbox.js';
 import { TEAMS_USERS } from '../../src/sandboxes/local-stack.js';
+import { expectNothingWithin } from '../support/waiting.js';
 import {
   describeActivity,
   eventually,
@@ -60,14 +61,11 @@ async function cardWith(
 
 /** Nothing more reaches the chat for a while: the count is final. */
 async function settledCount(r: RunningTicketZero, conversationId: string): Promise<number> {
-  let count = messages(r, conversationId).length;
-  for (let quiet = 0; quiet < 8;) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const now = messages(r, conversationId).length;
-    quiet = now === count ? quiet + 1 : 0;
-    count = now;
-  }
-  return count;
+  return eventually(async () => {
+    const count = messages(r, conversationId).length;
+    await expectNothingWithin(800, () => expect(messages(r, conversationId)).toHaveLength(count));
+    return count;
+  });
 }
 
 describe('“Yes, it’s fixed”', () => {

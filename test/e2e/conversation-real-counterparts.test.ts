@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { TEAMS_USERS } from '../../src/sandboxes/local-stack.js';
+import { expectNothingWithin } from '../support/waiting.js';
 import {
   chatView,
   eventually,
@@ -120,8 +121,9 @@ describe('a model that takes 40 s to its first token, with Teams’ 15 s timing 
     expect(typing.length).toBeGreaterThanOrEqual(10);
     expect(running.connector.violations()).toEqual([]);
     // One answer, one comment per turn.
-    await new Promise((r) => setTimeout(r, 1_000));
-    expect(botTexts(running, conversationId)).toHaveLength(before + 1);
+    await expectNothingWithin(1_000, () =>
+      expect(botTexts(running!, conversationId)).toHaveLength(before + 1),
+    );
     await eventually(() => {
       const onTicket = comments(running!, ticket.id).map((c) => c.text);
       expect(onTicket.filter((c) => c.includes('still shows Disconnected'))).toHaveLength(1);

@@ -29,8 +29,9 @@ describe('npm run demo -- --json', () => {
     expect(summary.rounds).toBeGreaterThanOrEqual(1);
     expect(summary.user_messages).toBeGreaterThanOrEqual(1);
     expect(summary.bot_messages).toBeGreaterThan(summary.user_messages as number);
-    // Every user message and every answer is a comment, plus the opening note and the resolution summary.
-    expect(summary.atera_comments).toBeGreaterThanOrEqual((summary.rounds as number) * 2 + 3);
+    // Every round (the user's message with its answer, folded into one comment), plus the opening note, the first
+    // answer and the resolution summary (which may fold with what was queued beside them).
+    expect(summary.atera_comments).toBeGreaterThanOrEqual((summary.rounds as number) + 2);
   }, 90_000);
 });
 

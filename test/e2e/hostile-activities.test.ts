@@ -15,6 +15,7 @@ import {
   type ActivityContext,
   type HostileCase,
 } from '../unit/security/hostile-activities.js';
+import { expectNothingWithin } from '../support/waiting.js';
 import { eventually, startTicketZero, type RunningTicketZero } from './support/running-ticketzero.js';
 
 const SEED = Number(process.env.HOSTILE_SEED ?? 20261125);
@@ -74,8 +75,7 @@ async function openTicket(): Promise<void> {
     expect((await running.app.store.outboxStats()).depth).toBe(0);
     // …and nothing more is on its way to Teams or Atera.
     const before = downstream();
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(downstream()).toEqual(before);
+    await expectNothingWithin(300, () => expect(downstream()).toEqual(before));
   }, 15_000);
 }
 

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startModelSandbox } from '../../src/sandboxes/model/model-sandbox.js';
 import { spawnGroup, stopGroup } from '../support/process-group.js';
+import { until } from '../support/waiting.js';
 import { freePort } from './support/bot-process.js';
 import { CHROMIUM, hasChromium, launchChromium, openPlayground } from './support/playground-browser.js';
 const REPO = resolve(import.meta.dirname, '../..');
@@ -50,15 +51,13 @@ function runProcess(
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const stop = () => stopGroup(child);
   const waitFor = async (pattern: RegExp, timeoutMs = options.timeoutMs ?? 60_000) => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const match = output.match(pattern);
-      if (match) return match;
-      if (child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`never printed ${pattern}; output:\n${output}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const seen = await until(
+      `the local run to print ${pattern}`,
+      () => output.match(pattern) ?? (child.exitCode !== null && ('exited' as const)),
+      { timeoutMs, intervalMs: 100 },
+    ).catch(() => 'timed out' as const);
+    if (typeof seen === 'string') throw new Error(`never printed ${pattern}; output:\n${output}`);
+    return seen;
   };
   return {
     child,

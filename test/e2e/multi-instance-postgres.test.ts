@@ -22,6 +22,7 @@ import { addContosoUsers } from './support/many-users.js';
 import { startRoundRobinProxy, type RoundRobinProxy } from './support/round-robin-proxy.js';
 import { deliverUntilAccepted, userMessageActivity } from './support/teams-delivery.js';
 import { testDatabaseUrl } from '../support/test-database.js';
+import { until as pollUntil } from '../support/waiting.js';
 
 const databaseUrl = testDatabaseUrl();
 const TICKETS = 50;
@@ -43,19 +44,7 @@ async function until<T>(
   check: () => Promise<T | null | undefined | false>,
   timeoutMs = 40_000,
 ) {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return pollUntil(what, check, { timeoutMs, intervalMs: 100 });
 }
 
 /** Every comment's marker on a ticket, in Atera's order. */
@@ -227,8 +216,11 @@ describe.skipIf(!databaseUrl)('several TicketZero instances on one PostgreSQL da
       const texts = stack.connector!.conversation(conversationId)!.messages.map((m) => m.text ?? '');
       return texts.some((t) => t.includes('cleared your calendar cache'));
     });
-    // Several more polls by both instances.
-    await new Promise((r) => setTimeout(r, 3_000));
+    // Several more polls by both instances: nothing arrives a second time.
+    const lookedAtAtera = () =>
+      stack.atera.requests.filter((q) => q.method === 'GET' && q.path === '/tickets/lastmodified').length;
+    const polledBefore = lookedAtAtera();
+    await until('several more polls of Atera', async () => lookedAtAtera() >= polledBefore + 3);
     const texts = stack.connector!.conversation(conversationId)!.messages.map((m) => m.text ?? '');
     expect(texts.filter((t) => t === 'You wrote by e-mail: It fails on the web version too.')).toHaveLength(
       1,

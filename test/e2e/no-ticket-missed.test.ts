@@ -19,7 +19,17 @@ afterEach(async () => {
   running = null;
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How many times TicketZero has looked at Atera for new tickets (ATERA_POLL_SECONDS is 1 in the local stack). */
+function polls(r: RunningTicketZero): number {
+  return r.stack.atera.requests.filter((q) => q.method === 'GET' && q.path === '/tickets/lastmodified')
+    .length;
+}
+
+/** Waits until TicketZero has looked at Atera `count` more times than it had when called. */
+async function morePolls(r: RunningTicketZero, count: number): Promise<void> {
+  const from = polls(r);
+  await eventually(() => expect(polls(r), 'polls of Atera').toBeGreaterThanOrEqual(from + count), 20_000);
+}
 
 function ticketFor(
   atera: AteraSandbox,
@@ -53,7 +63,7 @@ async function expectTakenOnce(r: RunningTicketZero, tickets: Record<string, Tic
     Object.fromEntries(Object.entries(tickets).map(([k, t]) => [k, intakeNotes(r, t).length]));
   const once = Object.fromEntries(Object.keys(tickets).map((k) => [k, 1]));
   await eventually(() => expect(notes(), 'intake notes per ticket').toEqual(once), 20_000);
-  await sleep(2_500); // ATERA_POLL_SECONDS is 1 in the local stack: a few more polls
+  await morePolls(r, 3);
   expect(notes(), 'intake notes per ticket after more polls').toEqual(once);
 }
 
@@ -77,7 +87,7 @@ async function firstStartWithAteraClockOff(offsetMs: number): Promise<{
     },
   });
   running = r;
-  await sleep(1_000);
+  await morePolls(r, 2); // its first look at Atera at the start, and the next one a second later
   const oneSecondLater = ticketFor(r.stack.atera, TEAMS_USERS.lukas, 'Came in a second after the start');
   // TicketZero has written to the first ticket (comments carrying this host's time) before the next one comes in.
   await eventually(() => expect(intakeNotes(r, atStart!)).toHaveLength(1), 20_000);
@@ -92,7 +102,7 @@ async function firstStartWithAteraClockOff(offsetMs: number): Promise<{
 describe('a ticket that comes in around TicketZero’s first start', () => {
   it('is taken when it is created one second after the first start', async () => {
     running = await startTicketZero();
-    await sleep(1_000);
+    await morePolls(running, 2); // its first look at Atera at the start, and the next one a second later
     const ticket = ticketFor(running.stack.atera, TEAMS_USERS.megan, 'Teams keeps signing me out');
     await expectTakenOnce(running, { ticket });
   });

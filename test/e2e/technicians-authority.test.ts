@@ -17,6 +17,7 @@ import {
   cardState,
   chatShows,
   chatWith,
+  commentParts,
   comments,
   newTicket,
   threadCard,
@@ -94,7 +95,7 @@ describe('an end user', () => {
     // What she typed is a message to her own support conversation, recorded on her own ticket only.
     await eventually(() =>
       expect(
-        comments(r, mine.id).filter(
+        commentParts(r, mine.id).filter(
           (c) => c.text.startsWith('Megan Bowen (end user') && c.text.includes(`#${theirs.number}`),
         ),
       ).toHaveLength(3),

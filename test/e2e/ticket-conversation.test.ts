@@ -106,7 +106,23 @@ describe('the user’s real replies', () => {
       return c;
     });
     const turns = comments.filter((c) => /first answer|round \d/.test(c));
-    expect(turns.map((c) => c.match(/^(.*?) —/)?.[1] ?? c.slice(0, 40))).toEqual([
+    // A round is one comment, folded: the user's words, then the answer, each part with its time.
+    const stamp = /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · /;
+    const parts = turns.flatMap((c) =>
+      c
+        .split(new RegExp(`<br><br>(?=${stamp.source})`))
+        .map((p) => p.replace(new RegExp(`^${stamp.source}`), '')),
+    );
+    for (const round of [1, 2]) {
+      expect(turns.filter((c) => c.includes(`round ${round}:`))).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `Megan Bowen \\(end user, via Teams\\) — round ${round}:[\\s\\S]*TicketZero \\(AI assistant\\) — round ${round} of 10`,
+          ),
+        ),
+      ]);
+    }
+    expect(parts.map((c) => c.match(/^(.*?) —/)?.[1] ?? c.slice(0, 40))).toEqual([
       'TicketZero (AI assistant)',
       'Megan Bowen (end user, via Teams)',
       'TicketZero (AI assistant)',

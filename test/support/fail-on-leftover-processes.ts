@@ -6,9 +6,9 @@
  * Vitest only logs an error thrown by a global teardown ("error during close"), so the exit code is set here too.
  */
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describeLeftovers, findLeftoverProcesses, TEST_RUN_VARIABLE } from './leftover-processes.js';
 import type { ProcessEntry } from './process-table.js';
+import { until } from './waiting.js';
 
 /** Vitest itself (this process) and the pool's workers (its children running Vitest's worker entry). */
 function isVitest(entry: ProcessEntry, command: string): boolean {
@@ -25,10 +25,11 @@ export function setup(): () => Promise<void> {
   return async function teardown() {
     // A process a test has just stopped may take a moment to finish exiting.
     let leftovers = findLeftoverProcesses(TEST_RUN_VARIABLE, marker, isVitest);
-    for (let waited = 0; leftovers.length > 0 && waited < 2_000; waited += 100) {
-      await sleep(100);
-      leftovers = findLeftoverProcesses(TEST_RUN_VARIABLE, marker, isVitest);
-    }
+    await until(
+      'no process left',
+      () => (leftovers = findLeftoverProcesses(TEST_RUN_VARIABLE, marker, isVitest)).length === 0,
+      { timeoutMs: 2_000, intervalMs: 100 },
+    ).catch(() => undefined);
     if (leftovers.length === 0) return;
     const description = describeLeftovers(leftovers);
     for (const { pid } of leftovers) {

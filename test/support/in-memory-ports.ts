@@ -16,13 +16,14 @@ import type { Clock } from '../../src/ports/clock.js';
 import type { ChainResult, CompletionRequest, ModelChain } from '../../src/ports/model.js';
 import type { TechnicianIdentity } from '../../src/ports/support-engine.js';
 import type { Technician, TechnicianAuthority, TechnicianDirectory } from '../../src/ports/technicians.js';
-import type {
-  Device,
-  NewComment,
-  Ticket,
-  TicketChange,
-  TicketComment,
-  TicketDesk,
+import {
+  markersOf,
+  type Device,
+  type NewComment,
+  type Ticket,
+  type TicketChange,
+  type TicketComment,
+  type TicketDesk,
 } from '../../src/ports/ticket-desk.js';
 import type {
   EndUserProfile,
@@ -119,7 +120,9 @@ export class InMemoryTicketDesk implements TicketDesk {
   async listComments(ticketId: number): Promise<TicketComment[]> {
     this.listCommentCalls += 1;
     const own = (this.comments.get(ticketId) ?? []).map((c): TicketComment => ({
-      text: `${c.text}\n[${c.marker}]`,
+      text: `${c.text}\n${markersOf(c)
+        .map((m) => `[${m}]`)
+        .join(' ')}`,
       date: c.timestampUtc,
       author: c.author === 'end_user' ? 'end_user' : 'technician',
       authorEmail: null,

@@ -16,9 +16,9 @@ import {
   type StdioPipe,
 } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { TEST_RUN_VARIABLE } from './leftover-processes.js';
 import { commandLine, hasProcfs, ownProcessGroup, readProcessTable } from './process-table.js';
+import { until } from './waiting.js';
 
 /** Groups started here and not stopped yet, so an interrupted run (Ctrl-C) still takes them down. */
 const started = new Set<ChildProcess>();
@@ -156,12 +156,9 @@ class ProcessTree {
   }
 
   async goneWithin(ms: number): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      if (!this.alive()) return true;
-      if (Date.now() > deadline) return false;
-      await sleep(25);
-    }
+    return until('the group to exit', () => !this.alive(), { timeoutMs: ms, intervalMs: 25 }).catch(
+      () => false,
+    );
   }
 
   describeLive(): string {

@@ -2,15 +2,16 @@
  * AteraTicketDesk: the engine's TicketDesk and the watcher's TicketFeed, on Atera's REST API v3.
  */
 import { NotFoundError } from '../../errors.js';
-import type {
-  Device,
-  NewComment,
-  Ticket,
-  TicketChange,
-  TicketComment,
-  TicketDesk,
-  TicketFeed,
-  TicketFeedAnswer,
+import {
+  markersOf,
+  type Device,
+  type NewComment,
+  type Ticket,
+  type TicketChange,
+  type TicketComment,
+  type TicketDesk,
+  type TicketFeed,
+  type TicketFeedAnswer,
 } from '../../ports/ticket-desk.js';
 import type { AteraClient } from './atera-client.js';
 import type { AteraAgentDto, AteraCreateCommentDto, AteraUpdateTicketDto } from './atera-dto.js';
@@ -24,9 +25,14 @@ export interface AteraTicketDeskSettings {
   technicianEmail?: string;
 }
 
-/** The line that carries a comment's marker, so a delivery can be recognised when read back. */
+/**
+ * The line that carries a comment's marker (each of them, for a folded comment), so a delivery can be recognised
+ * when read back.
+ */
 export function markerLine(marker: string): string {
-  return `[TicketZero ref ${marker}]`;
+  return markersOf({ marker })
+    .map((m) => `[TicketZero ref ${m}]`)
+    .join(' ');
 }
 
 const AGENT_CACHE_MS = 60_000;

@@ -398,6 +398,13 @@ class DocumentStore implements DocumentConversationStore {
     return picked.map(copyOf);
   }
 
+  async pendingComments(ticketId: number, limit: number): Promise<OutboxEntry[]> {
+    this.usable();
+    await this.queues.get(`t${ticketId}`);
+    const outbox = this.live.get(ticketId)?.outbox ?? [];
+    return outbox.slice(0, Math.max(0, limit)).map(copyOf);
+  }
+
   async markDelivered(entryId: string): Promise<void> {
     await this.changeEntry(entryId, () => null);
   }

@@ -92,6 +92,7 @@ export function withEncryptedTranscripts(
         };
       }),
     dueComments: async (now, limit, leaseMs) => (await store.dueComments(now, limit, leaseMs)).map(openEntry),
+    pendingComments: async (ticketId, limit) => (await store.pendingComments(ticketId, limit)).map(openEntry),
     markDelivered: (entryId) => store.markDelivered(entryId),
     markFailed: (entryId, error, nextAttemptAt) => store.markFailed(entryId, error, nextAttemptAt),
     outboxStats: () => store.outboxStats(),

@@ -274,6 +274,15 @@ class PostgresStore implements ConversationStore {
     });
   }
 
+  async pendingComments(ticketId: number, limit: number): Promise<OutboxEntry[]> {
+    const { rows } = await this.query<OutboxRow>(
+      `SELECT id, ticket_id, seq, comment, created_at, attempts, next_attempt_at, last_error
+       FROM outbox WHERE ticket_id = $1 AND delivered_at IS NULL ORDER BY seq LIMIT $2`,
+      [ticketId, Math.max(0, limit)],
+    );
+    return rows.map(toEntry);
+  }
+
   async markDelivered(entryId: string): Promise<void> {
     await this.query('UPDATE outbox SET delivered_at = now() WHERE id = $1 AND delivered_at IS NULL', [
       entryId,

@@ -33,6 +33,12 @@ export interface AteraSandboxOptions {
    * across restarts, as Atera's do. Default: in memory only.
    */
   stateFile?: string;
+  /**
+   * Atera's per-account limit: beyond this many API requests in any rolling minute, a request is answered 429 with
+   * a Retry-After (whole seconds until the oldest request in the window leaves it), as the real service does at its
+   * worst (about 700 a minute). Refused requests do not count. Default: no limit.
+   */
+  requestsPerMinute?: number;
 }
 
 export interface NewSandboxTicket {
@@ -117,6 +123,8 @@ export interface AteraSandbox {
   readonly clockOffsetMs: number;
   /** Moves Atera's clock relative to this host's, from now on (data already written keeps its times). */
   setClockOffsetMs(offsetMs: number): void;
+  /** Sets (or with null lifts) the per-account limit of `requestsPerMinute`, from now on. */
+  setRequestsPerMinute(limit: number | null): void;
 }
 
 const API_PREFIX = '/api/v3';
@@ -206,6 +214,15 @@ function checkedOffset(offsetMs: number): number {
   return Math.trunc(offsetMs);
 }
 
+/** A per-minute limit must be a positive whole number (or null: none). */
+function checkedLimit(limit: number | null): number | null {
+  if (limit === null) return null;
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`requestsPerMinute must be a positive whole number, got ${limit}`);
+  }
+  return limit;
+}
+
 export async function startAteraSandbox(options: AteraSandboxOptions = {}): Promise<AteraSandbox> {
   const apiKey = options.apiKey ?? 'sandbox-atera-api-key';
   const host = options.host ?? '127.0.0.1';
@@ -232,6 +249,20 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
   let nextCommentId = 1;
   const requests: SandboxRequest[] = [];
   const faults = new FaultSwitch();
+  let requestsPerMinute = checkedLimit(options.requestsPerMinute ?? null);
+  /** Host times (ms) of the API requests admitted in the last minute, oldest first. */
+  const admitted: number[] = [];
+  /** Seconds to wait when the rolling minute is full; 0 (and the request counted) when there is room. */
+  const admit = (): number => {
+    if (requestsPerMinute === null) return 0;
+    const at = Date.now();
+    while (admitted.length > 0 && admitted[0]! <= at - 60_000) admitted.shift();
+    if (admitted.length < requestsPerMinute) {
+      admitted.push(at);
+      return 0;
+    }
+    return Math.max(1, Math.ceil((admitted[0]! + 60_000 - at) / 1000));
+  };
 
   const contactByEmail = (email: string | null | undefined): Contact | undefined => {
     if (!email) return undefined;
@@ -1024,6 +1055,11 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
     };
 
     if (options.latencyMs) await sleep(options.latencyMs);
+    const wait = admit();
+    if (wait > 0) {
+      reply(429, { Message: 'Too many requests' }, { 'retry-after': String(wait) });
+      return;
+    }
     const fault = faults.take(method, fullPath, apiPath);
     if (fault?.kind === 'drop') {
       req.socket.destroy();
@@ -1108,6 +1144,9 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
     },
     setClockOffsetMs: (offsetMs) => {
       clockOffsetMs = checkedOffset(offsetMs);
+    },
+    setRequestsPerMinute: (limit) => {
+      requestsPerMinute = checkedLimit(limit);
     },
   };
   return sandbox;

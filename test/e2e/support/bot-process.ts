@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createRequire } from 'node:module';
 import { spawnGroup, stopGroup } from '../../support/process-group.js';
+import { until } from '../../support/waiting.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const MAIN = join(REPO, 'src/main.ts');
@@ -92,23 +93,23 @@ export async function spawnBot(options: SpawnBotOptions): Promise<BotProcess> {
   });
 
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
-  for (;;) {
-    if (gone) {
-      await stopGroup(child, { graceMs: 0 });
-      throw new Error(`TicketZero exited during start-up:\n${output}`);
-    }
-    try {
-      const response = await fetch(`${url}/healthz`);
-      if (response.ok) break;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) {
-      await stopGroup(child, { graceMs: 0 });
-      throw new Error(`TicketZero did not answer /healthz within the start timeout:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+  const answered = await until(
+    '/healthz',
+    async () => {
+      if (gone) return 'exited';
+      // A refused connection (not listening yet) counts as not yet.
+      const response = await fetch(`${url}/healthz`).catch(() => undefined);
+      return response?.ok && 'healthy';
+    },
+    { timeoutMs: options.startTimeoutMs ?? 30_000 },
+  ).catch(() => 'timed out');
+  if (answered !== 'healthy') {
+    await stopGroup(child, { graceMs: 0 });
+    throw new Error(
+      answered === 'exited'
+        ? `TicketZero exited during start-up:\n${output}`
+        : `TicketZero did not answer /healthz within the start timeout:\n${output}`,
+    );
   }
 
   return {

@@ -5,6 +5,7 @@
  */
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { spawnGroup, stopGroup } from '../../support/process-group.js';
+import { until } from '../../support/waiting.js';
 import { freePort } from './bot-process.js';
 
 export interface LocalRun {
@@ -49,15 +50,12 @@ export async function startLocalRun(options: {
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const waitForOutput = async (pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const match = output.match(pattern);
-      if (match) return match;
-      if (Date.now() > deadline) throw new Error(`local run never printed ${pattern}; output:\n${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const waitForOutput = (pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> =>
+    until(`the local run to print ${pattern}`, () => output.match(pattern), {
+      timeoutMs,
+      intervalMs: 100,
+      describe: () => `output:\n${output}`,
+    });
 
   const run: LocalRun = {
     playgroundPort,

@@ -110,20 +110,7 @@ export async function startTicketZero(options: StartOptions = {}): Promise<Runni
   return running;
 }
 
-/** Waits until `check` passes (polling), failing with the last assertion error. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      lastError = error;
-    }
-    if (Date.now() > deadline) throw lastError;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { eventually } from '../../support/waiting.js';
 
 /** The messages a user sees in their 1:1 chat, as text (cards shown by their kind). */
 export function chatView(connector: ConnectorSandbox, conversationId: string): string[] {

@@ -8,6 +8,7 @@ import {
   personalMessageActivity,
   type InboundActivity,
 } from '../../../src/sandboxes/connector/teams-activities.js';
+import { until } from '../../support/waiting.js';
 
 export function userMessageActivity(
   connector: ConnectorSandbox,
@@ -39,32 +40,36 @@ export async function deliverUntilAccepted(
   activity: InboundActivity,
   options: { timeoutMs?: number; retryDelayMs?: number } = {},
 ): Promise<DeliveryOutcome> {
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   const failures: string[] = [];
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      const result = await connector.sendRaw(activity, {
-        authorization: `Bearer ${connector.signChannelToken()}`,
-      });
-      if (result.status >= 200 && result.status < 300)
-        return { status: result.status, attempts: attempt, failures };
-      if (result.status < 500) {
-        throw new Error(`the bot refused activity ${activity.id} with ${result.status}: ${result.body}`);
+  let attempts = 0;
+  const outcome = await until(
+    `the bot to accept activity ${activity.id}`,
+    async (): Promise<DeliveryOutcome | { refused: string } | undefined> => {
+      attempts += 1;
+      try {
+        const result = await connector.sendRaw(activity, {
+          authorization: `Bearer ${connector.signChannelToken()}`,
+        });
+        if (result.status >= 200 && result.status < 300) return { status: result.status, attempts, failures };
+        if (result.status < 500) {
+          return { refused: `the bot refused activity ${activity.id} with ${result.status}: ${result.body}` };
+        }
+        failures.push(String(result.status));
+      } catch (error) {
+        failures.push(
+          error instanceof Error
+            ? ((error.cause as Error | undefined)?.message ?? error.message)
+            : String(error),
+        );
       }
-      failures.push(String(result.status));
-    } catch (error) {
-      if (error instanceof Error && error.message.startsWith('the bot refused')) throw error;
-      failures.push(
-        error instanceof Error
-          ? ((error.cause as Error | undefined)?.message ?? error.message)
-          : String(error),
-      );
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `activity ${activity.id} was not accepted after ${attempt} attempts: ${failures.join(', ')}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, options.retryDelayMs ?? 100));
-  }
+      return undefined;
+    },
+    { timeoutMs: options.timeoutMs ?? 30_000, intervalMs: options.retryDelayMs ?? 100 },
+  ).catch(() => {
+    throw new Error(
+      `activity ${activity.id} was not accepted after ${attempts} attempts: ${failures.join(', ')}`,
+    );
+  });
+  if ('refused' in outcome) throw new Error(outcome.refused);
+  return outcome;
 }

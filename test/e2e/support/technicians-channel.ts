@@ -161,6 +161,22 @@ export function comments(r: RunningTicketZero, ticketId: number): Array<{ text: 
   }));
 }
 
+/** Where a part of a folded comment starts: its time (src/engine/atera-comment-text.ts, `foldComments`). */
+const FOLDED_PART = /\n\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · )/;
+
+/** The turns and notes on the ticket: a folded comment (a round, a backlog) gives each of its parts, time removed. */
+export function commentParts(
+  r: RunningTicketZero,
+  ticketId: number,
+): Array<{ text: string; internal: boolean }> {
+  return comments(r, ticketId).flatMap((c) =>
+    c.text.split(FOLDED_PART).map((part) => ({
+      text: part.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC · /, ''),
+      internal: c.internal,
+    })),
+  );
+}
+
 /** Waits for an Atera comment on the ticket whose text matches; returns it. */
 export async function ateraComment(
   r: RunningTicketZero,

@@ -5,9 +5,10 @@ import { silentLog } from '../../../src/ports/log.js';
 import type { NewComment } from '../../../src/ports/ticket-desk.js';
 import { InMemoryTicketDesk, ManualClock } from '../../support/in-memory-ports.js';
 
+// Alternating visibility: each is a comment of its own (the outbox folds only comments of one visibility).
 const comment = (n: number): NewComment => ({
   text: `turn ${n}`,
-  visibility: 'internal',
+  visibility: n % 2 === 1 ? 'internal' : 'public',
   author: 'ticketzero',
   timestampUtc: '2026-11-25T09:00:00.000Z',
   marker: `tz-1-${n}`,

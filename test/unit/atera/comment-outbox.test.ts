@@ -15,6 +15,7 @@ import {
 import type { ConversationStore } from '../../../src/ports/conversation-store.js';
 import type { NewComment } from '../../../src/ports/ticket-desk.js';
 import { startAteraSandbox, type AteraSandbox } from '../../../src/sandboxes/atera/atera-sandbox.js';
+import { eventually } from '../../support/waiting.js';
 import { keepingLog, settableClock, type SettableClock } from './support/atera-test-kit.js';
 
 const SETTINGS: CommentOutboxSettings = {
@@ -59,11 +60,12 @@ describe('the comment outbox', () => {
   });
   afterEach(() => sandbox.close());
 
+  /** TicketZero's comments on the ticket (the sandbox seeds some tickets with people's comments). */
+  const ours = (ticketId: number) =>
+    sandbox.comments(ticketId).filter((c) => /TicketZero ref tz-/.test(String(c.Comment)));
+  /** Every marker on the ticket, in comment order (a folded comment carries several). */
   const markersOn = (ticketId: number) =>
-    sandbox
-      .comments(ticketId)
-      .map((c) => String(c.Comment).match(/tz-\d+-\d+/)?.[0])
-      .filter(Boolean);
+    sandbox.comments(ticketId).flatMap((c) => String(c.Comment).match(/tz-\d+-\d+/g) ?? []);
 
   /** Drains until nothing is left, moving the clock past each backoff (no real waiting). */
   async function deliverAll(outbox: ReturnType<typeof createCommentOutbox>, store: ConversationStore) {
@@ -73,7 +75,7 @@ describe('the comment outbox', () => {
     }
   }
 
-  it('delivers each ticket’s comments in order, exactly once, when Atera fails the first attempts', async () => {
+  it('delivers each ticket’s comments in order, exactly once, folded, when Atera fails the first attempts', async () => {
     const store = createInMemoryConversationStore();
     const outbox = createCommentOutbox({ store, desk, clock, log: keepingLog(), settings: SETTINGS });
     await record(store, 1005, [turn(1005, 1), turn(1005, 2), turn(1005, 3)]);
@@ -89,6 +91,9 @@ describe('the comment outbox', () => {
     await deliverAll(outbox, store);
 
     expect(markersOn(1005)).toEqual(['tz-1005-1', 'tz-1005-2', 'tz-1005-3']);
+    // The three queued while Atera failed went as one comment, in order.
+    expect(ours(1005)).toHaveLength(1);
+    expect(String(ours(1005)[0]!.Comment)).toMatch(/Turn 1[\s\S]*Turn 2[\s\S]*Turn 3/);
     expect(markersOn(1009)).toEqual(['tz-1009-1']);
     expect((await store.outboxStats()).depth).toBe(0);
   });
@@ -100,12 +105,15 @@ describe('the comment outbox', () => {
     sandbox.faults.inject({ kind: 'store-then-drop', match: { method: 'POST' } });
 
     expect(await outbox.drain()).toBe(0);
-    expect(markersOn(1002)).toEqual(['tz-1002-1']);
+    // Both went in one comment, which Atera stored.
+    expect(markersOn(1002)).toEqual(['tz-1002-1', 'tz-1002-2']);
     await deliverAll(outbox, store);
 
+    // Read back: both markers found, nothing posted again.
     expect(markersOn(1002)).toEqual(['tz-1002-1', 'tz-1002-2']);
     const posts = sandbox.requests.filter((r) => r.method === 'POST').map((r) => r.status);
-    expect(posts).toEqual([0, 201]);
+    expect(posts).toEqual([0]);
+    expect((await store.outboxStats()).depth).toBe(0);
   });
 
   it('backs off exponentially while Atera is down and delivers when it is back', async () => {
@@ -179,6 +187,7 @@ describe('the comment outbox', () => {
       expect(await outbox.drain()).toBe(2);
       expect(await outbox.drain()).toBe(0);
       expect(markersOn(1003)).toEqual(['tz-1003-1', 'tz-1003-2']);
+      expect(ours(1003)).toHaveLength(1);
       await store.close();
     });
 
@@ -188,10 +197,13 @@ describe('the comment outbox', () => {
       // The first process dies while Atera is storing the comment (the answer never comes).
       sandbox.faults.inject({ kind: 'slow', delayMs: 300, match: { method: 'POST' } });
       const dying = createCommentOutbox({ store, desk, clock, log: keepingLog(), settings: SETTINGS });
-      void dying.drain().catch(() => 0);
-      await new Promise((r) => setTimeout(r, 100));
+      const died = dying.drain().catch(() => 0);
+      // The POST has reached Atera (not answered yet) when the process dies.
+      await eventually(() =>
+        expect(sandbox.requests.filter((q) => q.method === 'POST' && q.status === 0)).toHaveLength(1),
+      );
       await store.close();
-      await new Promise((r) => setTimeout(r, 300));
+      await died;
       expect(markersOn(1005)).toEqual(['tz-1005-1']);
 
       store = await createLowdbConversationStore({ dataDir, fsync: false });

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AteraClient } from '../../../src/adapters/atera/atera-client.js';
 import { AteraTicketDesk } from '../../../src/adapters/atera/atera-ticket-desk.js';
 import type { RetrySettings } from '../../../src/adapters/atera/retry-policy.js';
@@ -126,11 +126,15 @@ describe('the ticket watcher', () => {
     let most = 0;
     const taken: number[] = [];
     const recordIt = intakeInto(store, taken);
+    // Each intake holds its slot until four run at once, so the limit is reached and never passed.
+    let fourRunning = () => {};
+    const four = new Promise<void>((resolve) => (fourRunning = resolve));
     const watcher = watcherWith(
       async (t) => {
         running += 1;
         most = Math.max(most, running);
-        await new Promise((r) => setTimeout(r, 5));
+        if (running === 4) fourRunning();
+        await four;
         await recordIt(t);
         running -= 1;
       },
@@ -425,9 +429,10 @@ describe('the ticket watcher', () => {
         description: 'd',
         endUserEmail: 'adele.vance@fabrikam.example',
       });
-      // Let the clock move on, so a cursor set at the poll's start would lie after both tickets.
-      await new Promise((r) => setTimeout(r, 20));
-      const dying = await stuck.pollNow();
+      // The clock moves on, so a cursor set at the poll's start would lie after both tickets.
+      vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+      vi.setSystemTime(Date.now() + 20);
+      const dying = await stuck.pollNow().finally(() => vi.useRealTimers());
       expect(dying.queued).toBe(2);
       await lowdb.close();
 

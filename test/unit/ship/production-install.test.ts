@@ -13,6 +13,7 @@ import { ROOT } from '../../../scripts/package-app.js';
 import { startAteraSandbox } from '../../../src/sandboxes/atera/atera-sandbox.js';
 import { productionInstall, readDockerfile, runCommand } from './parse-dockerfile.js';
 import { spawnGroup, stopGroup } from '../../support/process-group.js';
+import { until } from '../../support/waiting.js';
 
 const run = promisify(execFile);
 
@@ -185,14 +186,17 @@ describe('the production start command (node dist/main.js) on the production ins
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const exited = once(child, 'exit');
     try {
-      let status = 0;
-      for (let attempt = 0; attempt < 150 && status !== 200 && child.exitCode === null; attempt++) {
-        status = await fetch(`http://127.0.0.1:${port}/healthz`).then(
-          (r) => r.status,
-          () => 0,
-        );
-        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
-      }
+      const status = await until(
+        '/healthz or the exit',
+        async () => {
+          const answer = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+            (r) => r.status,
+            () => 0,
+          );
+          return answer === 200 || child.exitCode !== null ? answer || -1 : 0;
+        },
+        { timeoutMs: 15_000, intervalMs: 100 },
+      ).catch(() => 0);
       expect(status, output).toBe(200);
       child.kill('SIGTERM');
       const [code] = await exited;

@@ -2,7 +2,7 @@
  * The connector clients botbuilder builds for each turn and send are reused: one per (app id, service URL,
  * audience), over botbuilder's real ConfigurationBotFrameworkAuthentication (no network: building a client and its
  * credentials makes no call). Sends through reused clients, with tokens, are exercised over HTTP in
- * test/e2e/teams-bot.test.ts and test/e2e/multi-tenant.test.ts.
+ * test/in-process/teams-bot.test.ts and test/e2e/multi-tenant.test.ts.
  */
 import { ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import {

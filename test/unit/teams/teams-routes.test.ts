@@ -1,6 +1,6 @@
 /**
  * Routing, driven with botbuilder's TestAdapter (no HTTP): which activity becomes which engine call, and which
- * become none. The same routes are exercised over real HTTP in test/e2e/teams-bot.test.ts.
+ * become none. The same routes are exercised over real HTTP in test/in-process/teams-bot.test.ts.
  */
 import { ConfigurationBotFrameworkAuthentication, TestAdapter, type Activity } from 'botbuilder';
 import { beforeEach, describe, expect, it } from 'vitest';

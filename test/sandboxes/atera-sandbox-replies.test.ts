@@ -4,13 +4,13 @@
  * Read back over HTTP through the production AteraClient.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AteraClient } from '../../../src/adapters/atera/atera-client.js';
-import { NO_RETRY } from '../../../src/adapters/atera/retry-policy.js';
+import { AteraClient } from '../../src/adapters/atera/atera-client.js';
+import { NO_RETRY } from '../../src/adapters/atera/retry-policy.js';
 import {
   AteraSandboxError,
   startAteraSandbox,
   type AteraSandbox,
-} from '../../../src/sandboxes/atera/atera-sandbox.js';
+} from '../../src/sandboxes/atera/atera-sandbox.js';
 
 const FIVE_MINUTES = 5 * 60_000;
 /** Seeded ticket 1003: Adele Vance (end user 511, Fabrikam), assigned to Dana Tech (7), with a reply and a note. */

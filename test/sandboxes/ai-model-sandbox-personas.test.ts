@@ -7,6 +7,7 @@ import { buildSupportPrompt, type TranscriptEntry } from '../../src/engine/promp
 import { silentLog } from '../../src/ports/log.js';
 import type { ChatMessage } from '../../src/ports/model.js';
 import { startModelSandbox, type ModelSandbox } from '../../src/sandboxes/model/model-sandbox.js';
+import { eventually } from '../support/waiting.js';
 import { megan, rmmDevices, vpnTicket } from '../unit/prompt/support-fixtures.js';
 
 let sandbox: ModelSandbox;
@@ -415,7 +416,8 @@ describe('a slow model in the sandbox (stalls before its first token)', () => {
         messages: [{ role: 'user', content: 'hi' }],
       }),
     }).then((r) => r.text());
-    await new Promise((r) => setTimeout(r, 100));
+    // Closed once the request is in and stalled, not before it arrives.
+    await eventually(() => expect(own.requests).toHaveLength(1));
     await own.close();
     await expect(pending).rejects.toThrow();
   });

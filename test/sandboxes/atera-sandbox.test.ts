@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startAteraSandbox, type AteraSandbox } from '../../../src/sandboxes/atera/atera-sandbox.js';
+import { startAteraSandbox, type AteraSandbox } from '../../src/sandboxes/atera/atera-sandbox.js';
 
 describe('the Atera sandbox', () => {
   let sandbox: AteraSandbox;

@@ -6,7 +6,6 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   startConnectorSandbox,
@@ -15,6 +14,7 @@ import {
   type ConnectorSandbox,
   type TeamsUser,
 } from '../../src/sandboxes/connector/connector-sandbox.js';
+import { runFor } from '../support/waiting.js';
 
 const TENANT = '0b6a3f1e-0000-4000-8000-00000000beef';
 const APP_ID = 'app-teams-timing-e2e';
@@ -384,7 +384,7 @@ describe('the connector sandbox checking Teams’ streaming rules on what the bo
     const streamId = started.body.id ?? '';
     expect(started.status).toBe(201);
     await streamPost('streaming', 'Try', streamId, 2);
-    await sleep(GAP_MS + 150);
+    await runFor(GAP_MS + 150);
     const late = await streamPost('streaming', 'Try restarting', streamId, 3);
     await streamPost('final', 'Try restarting the router.', streamId);
 
@@ -425,7 +425,7 @@ describe('the connector sandbox checking Teams’ streaming rules on what the bo
     const streamId = (await streamPost('informative', 'Scanning your device…', undefined, 1)).body.id ?? '';
     expect(sandbox.violations()).toEqual([]);
 
-    await sleep(GAP_MS + 150);
+    await runFor(GAP_MS + 150);
     expect(sandbox.violations()).toEqual([
       expect.objectContaining({ kind: 'stream_unfinished', streamId, conversationId }),
     ]);
@@ -438,7 +438,7 @@ describe('the connector sandbox checking Teams’ streaming rules on what the bo
   it('ends a stream that outlasts the time limit with 403, as Teams does after two minutes', async () => {
     sandbox.setStreamLimits({ maxGapMs: 10_000, maxDurationMs: 400 });
     const streamId = (await streamPost('informative', 'Working on it…', undefined, 1)).body.id ?? '';
-    await sleep(550);
+    await runFor(550);
 
     const late = await streamPost('streaming', 'Almost', streamId, 2);
 
