@@ -31,7 +31,7 @@ export interface WriteCostResult {
   msPerTurn: number;
   /** Concurrent turns (one worker per live ticket): turns completed per second. */
   turnsPerSecond: number;
-  /** lowdb only: the hot files' size after the run (snapshot and journal). */
+  /** lowdb only: the size of the documents read at open, after the run (conversations with work left, values). */
   hotDocumentBytes?: number;
 }
 
@@ -120,11 +120,11 @@ async function openTarget(options: WriteCostOptions): Promise<Target> {
       store,
       bytesWritten: processWriteBytes,
       hotDocumentBytes: async () => {
+        // The documents read when the store opens: conversations with work left, claims, cursors and values.
         let bytes = 0;
-        for (const file of await readdir(dataDir)) {
-          if (file === 'ticketzero.json' || file.startsWith('ticketzero.journal-')) {
-            bytes += (await stat(join(dataDir, file))).size;
-          }
+        for (const folder of ['conversations', 'values']) {
+          for (const file of await readdir(join(dataDir, folder)))
+            bytes += (await stat(join(dataDir, folder, file))).size;
         }
         return bytes;
       },

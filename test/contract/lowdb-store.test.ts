@@ -1,13 +1,13 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { ConversationStore } from '../../src/ports/conversation-store.js';
 import { createLowdbConversationStore, readLowdbState } from '../../src/adapters/store/lowdb-store.js';
-import { journalGenerations } from '../../src/adapters/store/store-journal.js';
 import { describeConversationStoreContract } from './conversation-store.contract.js';
-import { makeConversationRecord, makeEndedRecord } from './fixtures.js';
 import { spawnGroup, stopGroup } from '../support/process-group.js';
+import { makeComment, makeConversationRecord, makeEndedRecord, makeTurn } from './fixtures.js';
 
 describeConversationStoreContract('the lowdb store', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'tz-lowdb-'));
@@ -27,7 +27,7 @@ describeConversationStoreContract('the lowdb store', async () => {
 });
 
 describe('the lowdb store on disk', () => {
-  it('moves ended conversations out of the hot document into the archive, and still finds them', async () => {
+  it('keeps a live conversation in its own document and moves it to the archive when it ends, and still finds it', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'tz-lowdb-'));
     try {
       const store = await createLowdbConversationStore({ dataDir });
@@ -38,9 +38,9 @@ describe('the lowdb store on disk', () => {
         }));
       }
       await store.update(99, () => ({ conversation: makeConversationRecord({ ticketId: 99 }), result: 0 }));
-      const hot = readLowdbState(dataDir);
-      expect(Object.keys(hot.tickets)).toEqual(['99']);
-      expect(store.stats().archived).toBe(20);
+      expect(Object.keys(readLowdbState(dataDir).tickets)).toEqual(['99']);
+      expect(await readdir(join(dataDir, 'conversations'))).toEqual(['99.jsonl']);
+      expect(await readdir(join(dataDir, 'archive'))).toHaveLength(20);
       expect((await store.getConversation(7))?.state).toBe('resolved');
       await store.close();
     } finally {
@@ -62,6 +62,7 @@ describe('the lowdb store on disk', () => {
       }));
       expect((await store.listLive()).map((r) => r.ticketId)).toEqual([5]);
       expect((await store.getConversation(5))?.version).toBe(2);
+      expect(await readdir(join(dataDir, 'archive'))).toEqual([]);
       await store.close();
       const reopened = await createLowdbConversationStore({ dataDir });
       expect((await reopened.getConversation(5))?.state).toBe('active');
@@ -72,41 +73,66 @@ describe('the lowdb store on disk', () => {
     }
   });
 
-  it('refuses a data directory another live process holds, and takes over the lock of a dead one', async () => {
-    const dataDir = await mkdtemp(join(tmpdir(), 'tz-lowdb-'));
-    const holder = spawnGroup(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
-    try {
-      await writeFile(join(dataDir, 'ticketzero.lock'), String(holder.pid));
-      await expect(createLowdbConversationStore({ dataDir })).rejects.toMatchObject({ code: 'store_failed' });
-      await stopGroup(holder, { graceMs: 0 });
-      const store = await createLowdbConversationStore({ dataDir });
-      expect(await store.getCursor('x')).toBeNull();
-      await store.close();
-    } finally {
-      await stopGroup(holder, { graceMs: 0 });
-      await rm(dataDir, { recursive: true, force: true });
-    }
+  it('writes one conversation document per turn, the same size with 10 or 1,000 conversations stored', async () => {
+    const bytesOfOneTurn = async (stored: number): Promise<number> => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'tz-lowdb-'));
+      try {
+        const store = await createLowdbConversationStore({ dataDir, fsync: false });
+        for (let id = 1; id <= stored; id += 1) {
+          await store.update(id, () => ({
+            conversation:
+              id === 1
+                ? makeConversationRecord({ ticketId: 1 })
+                : makeEndedRecord(id, '2026-03-01T10:00:00.000Z'),
+            result: 0,
+          }));
+        }
+        const before = await filesChangedSince(dataDir, 0);
+        const mark = Date.now();
+        await new Promise((r) => setTimeout(r, 20));
+        await store.update(1, (current) => ({
+          conversation: { ...current!, turns: [...current!.turns, makeTurn(3, 'assistant', 'Try this')] },
+          comments: [makeComment('Try this')],
+          result: 0,
+        }));
+        const changed = await filesChangedSince(dataDir, mark);
+        expect(changed.map((f) => f.path)).toEqual(['conversations/1.jsonl']);
+        expect(before).toHaveLength(stored);
+        await store.close();
+        return changed[0]!.size;
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    };
+    expect(await bytesOfOneTurn(1000)).toBe(await bytesOfOneTurn(10));
   });
 });
+
+/** Files under `dir` modified after `sinceMs`, with their sizes (the lock file left out). */
+async function filesChangedSince(
+  dir: string,
+  sinceMs: number,
+): Promise<Array<{ path: string; size: number }>> {
+  const changed: Array<{ path: string; size: number }> = [];
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile() || entry.name === 'ticketzero.lock') continue;
+    const path = join(entry.parentPath, entry.name);
+    const info = await stat(path);
+    if (info.mtimeMs > sinceMs) changed.push({ path: relative(dir, path), size: info.size });
+  }
+  return changed;
+}
 
 describe('the lowdb store killed mid-write', () => {
   it('reopens to a valid document holding every acknowledged update', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'tz-lowdb-kill-'));
     try {
       for (let round = 0; round < 3; round += 1) {
-        const generationAtStart = Math.max(0, ...(await journalGenerations(dataDir)));
         const acked = new Map<number, number>();
         const ended: number[] = [];
         const child = spawnGroup(
           process.execPath,
-          // Round 0 with the default journal size; later rounds compact every ~64 KiB, so kills land mid-compaction.
-          [
-            '--import',
-            'tsx',
-            join(import.meta.dirname, 'processes', 'lowdb-writer.ts'),
-            dataDir,
-            ...(round === 0 ? [] : ['65536']),
-          ],
+          ['--import', 'tsx', join(import.meta.dirname, 'processes', 'lowdb-writer.ts'), dataDir],
           { stdio: ['ignore', 'pipe', 'pipe'] },
         );
         onTestFinished(() => stopGroup(child, { graceMs: 0 })); // also when the test fails or times out
@@ -128,13 +154,10 @@ describe('the lowdb store killed mid-write', () => {
         });
         await exited;
         expect(acked.size, stderr).toBeGreaterThanOrEqual(killedAfter);
-        const generationAtKill = Math.max(...(await journalGenerations(dataDir)));
-        if (round > 0)
-          expect(generationAtKill, 'compactions while writing').toBeGreaterThan(generationAtStart);
 
-        // The files on disk read (no torn snapshot, no broken journal line), and the store opens on them.
+        // The files on disk read (no torn document), and the store opens on them at once (the holder is dead).
         readLowdbState(dataDir);
-        const store = await createLowdbConversationStore({ dataDir });
+        const store = await createLowdbConversationStore({ dataDir, lock: { waitMs: 0 } });
         const texts = new Set<string>();
         for (const record of await store.listLive()) for (const turn of record.turns) texts.add(turn.text);
         const missing = [...acked.keys()].filter((n) => !texts.has(`message ${n}`));
@@ -159,4 +182,62 @@ describe('the lowdb store killed mid-write', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+});
+
+describe('the lowdb store opened by node as PID 1 of two containers on one volume', () => {
+  // Each process runs as PID 1 of its own PID namespace, as node does in a container.
+  const canUnshare = spawnSync('unshare', ['-Urpf', '--mount-proc', 'true']).status === 0;
+
+  function startHolder(dataDir: string) {
+    const child = spawnGroup(
+      'unshare',
+      [
+        '-Urpf',
+        '--mount-proc',
+        process.execPath,
+        '--import',
+        'tsx',
+        join(import.meta.dirname, 'processes', 'lowdb-holder.ts'),
+        dataDir,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const said = new Promise<string>((resolve) => {
+      let out = '';
+      child.stdout?.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('\n')) resolve(out.trim());
+      });
+      child.once('exit', () => resolve(out.trim() || 'exited'));
+    });
+    return {
+      said,
+      // unshare and the node it forked: the whole process group, as a container stopped with SIGKILL.
+      kill: () => stopGroup(child, { graceMs: 0 }),
+    };
+  }
+
+  it('lets the second in only after the first is gone', async (context) => {
+    // Named in the skip: unshare -Urpf needs unprivileged user and PID namespaces.
+    if (!canUnshare) context.skip('unshare -Urpf is not permitted here (no unprivileged PID namespaces)');
+    const dataDir = await mkdtemp(join(tmpdir(), 'tz-pid1-'));
+    const first = startHolder(dataDir);
+    let second: { kill: () => Promise<void> } = { kill: async () => undefined };
+    const third: { kill: () => Promise<void> } = { kill: async () => undefined };
+    try {
+      expect(await first.said).toBe('opened 1');
+      const refused = startHolder(dataDir);
+      second = refused;
+      expect(await refused.said).toBe('refused store_failed');
+      await first.kill();
+      const next = startHolder(dataDir);
+      Object.assign(third, next);
+      expect(await next.said).toBe('opened 1');
+    } finally {
+      await first.kill();
+      await second.kill();
+      await third.kill();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -1,18 +1,14 @@
 /**
  * A child process for the kill-safety test: opens a lowdb store and updates it as fast as it can, printing
  * "ack <n>" after each update resolved (= acknowledged as durable). The test SIGKILLs it mid-stream.
- * Usage: tsx lowdb-writer.ts <dataDir> [compactAfterBytes]  (a small value makes compactions race the kill)
+ * Usage: tsx lowdb-writer.ts <dataDir>
  */
 import { createLowdbConversationStore } from '../../../src/adapters/store/lowdb-store.js';
 import { makeComment, makeConversationRecord, makeEndedRecord, makeTurn } from '../fixtures.js';
 
 const dataDir = process.argv[2];
 if (!dataDir) throw new Error('usage: lowdb-writer.ts <dataDir>');
-const compactAfterBytes = process.argv[3] ? Number(process.argv[3]) : undefined;
-const store = await createLowdbConversationStore({
-  dataDir,
-  ...(compactAfterBytes ? { compactAfterBytes } : {}),
-});
+const store = await createLowdbConversationStore({ dataDir });
 
 let n = 0;
 async function writer(lane: number): Promise<void> {
