@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -87,17 +87,15 @@ describe('the lowdb store on disk', () => {
             result: 0,
           }));
         }
-        const before = await filesChangedSince(dataDir, 0);
-        const mark = Date.now();
-        await new Promise((r) => setTimeout(r, 20));
+        const before = await filesIn(dataDir);
         await store.update(1, (current) => ({
           conversation: { ...current!, turns: [...current!.turns, makeTurn(3, 'assistant', 'Try this')] },
           comments: [makeComment('Try this')],
           result: 0,
         }));
-        const changed = await filesChangedSince(dataDir, mark);
+        const changed = changedFiles(before, await filesIn(dataDir));
         expect(changed.map((f) => f.path)).toEqual(['conversations/1.jsonl']);
-        expect(before).toHaveLength(stored);
+        expect(before.size).toBe(stored);
         await store.close();
         return changed[0]!.size;
       } finally {
@@ -108,19 +106,25 @@ describe('the lowdb store on disk', () => {
   });
 });
 
-/** Files under `dir` modified after `sinceMs`, with their sizes (the lock file left out). */
-async function filesChangedSince(
-  dir: string,
-  sinceMs: number,
-): Promise<Array<{ path: string; size: number }>> {
-  const changed: Array<{ path: string; size: number }> = [];
+/** Every file under `dir` and its content (the lock file left out: its heartbeat rewrites it). */
+async function filesIn(dir: string): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || entry.name === 'ticketzero.lock') continue;
     const path = join(entry.parentPath, entry.name);
-    const info = await stat(path);
-    if (info.mtimeMs > sinceMs) changed.push({ path: relative(dir, path), size: info.size });
+    files.set(relative(dir, path), await readFile(path));
   }
-  return changed;
+  return files;
+}
+
+/** The files new or different in `after`, with their sizes. */
+function changedFiles(
+  before: Map<string, Buffer>,
+  after: Map<string, Buffer>,
+): Array<{ path: string; size: number }> {
+  return [...after]
+    .filter(([path, content]) => !before.get(path)?.equals(content))
+    .map(([path, content]) => ({ path, size: content.length }));
 }
 
 describe('the lowdb store killed mid-write', () => {
