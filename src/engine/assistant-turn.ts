@@ -50,6 +50,12 @@ export interface AssistantTurnParts {
 export class AssistantTurn {
   /** Tickets this process is answering right now: a second caller leaves it to the one answering. */
   private readonly answering = new Set<number>();
+  /**
+   * Tickets whose answering loop must look at the record once more before it stops: a second caller came while it
+   * was busy, maybe with a message the loop had already read past (it arrived while the last answer went out). The
+   * value: whether that caller's turn showed the typing indicator.
+   */
+  private readonly lookAgain = new Map<number, boolean>();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -68,21 +74,32 @@ export class AssistantTurn {
 
   /**
    * Answers the conversation's unanswered user message(s), if any and if no other instance holds the answer
-   * lease; again while the user wrote more during the model call (at most once per round: a safety bound).
+   * lease; again while the user wrote more during the model call or while the answer went out (at most once per
+   * round: a safety bound). A caller that finds the ticket being answered leaves it to that loop, which looks again.
    * `typingShown`: the user's turn already showed the typing indicator.
    */
   async answerPending(ticketId: number, options: { typingShown?: boolean } = {}): Promise<void> {
-    if (this.answering.has(ticketId)) return;
+    if (this.answering.has(ticketId)) {
+      this.lookAgain.set(ticketId, options.typingShown === true);
+      return;
+    }
     this.answering.add(ticketId);
     try {
+      let typingShown = options.typingShown === true;
       for (let turn = 0; turn <= this.ctx.settings.maxRounds; turn += 1) {
+        // Whoever calls from here on is seen by the record read below.
+        this.lookAgain.delete(ticketId);
         const leased = await takeAnswerLease(this.ctx, ticketId);
-        if (!leased) return;
-        const saved = await this.answerOnce(leased, turn === 0 && options.typingShown === true);
-        if (!saved?.awaitingAnswer) return;
+        const saved = leased ? await this.answerOnce(leased, typingShown) : null;
+        typingShown = false;
+        if (saved?.awaitingAnswer) continue;
+        const again = this.lookAgain.get(ticketId);
+        if (again === undefined) return;
+        typingShown = again;
       }
     } finally {
       this.answering.delete(ticketId);
+      this.lookAgain.delete(ticketId);
     }
   }
 

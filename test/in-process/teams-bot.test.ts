@@ -145,6 +145,14 @@ describe('the Teams bot, driven over HTTP by the connector sandbox', () => {
       ]);
     });
 
+    it('sends no typing indicator the engine did not ask for, however long the turn takes', async () => {
+      // teams-ai's own typing timer would send one after a second of turn, and another every second.
+      engine.onMessage = () => new Promise((resolve) => setTimeout(resolve, 1_500));
+      const said = await sandbox.userSays(megan, 'still broken');
+      expect(said.status).toBe(200);
+      expect(sandbox.activities.filter((a) => a.conversationId === said.conversationId)).toEqual([]);
+    });
+
     it('does not hold the turn up for a slow typing indicator, and still sends the answer after it', async () => {
       let typingSeenWhenReturned = -1;
       engine.onMessage = async (message) => {

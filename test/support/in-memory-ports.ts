@@ -265,7 +265,25 @@ export class InMemoryTechnicianChannel implements TechnicianChannel {
     this.threads.push({ thread, cards: [card], posts: [] });
     return thread;
   }
+  private heldCardUpdate: { started: () => void; gate: Promise<void> } | null = null;
+
+  /** The next card update waits until `release()`: Teams taking a moment to accept it. */
+  holdCardUpdate(): { started: Promise<void>; release(): void } {
+    let release!: () => void;
+    let started!: () => void;
+    const startedP = new Promise<void>((resolve) => (started = resolve));
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    this.heldCardUpdate = { started, gate };
+    return { started: startedP, release };
+  }
+
   async updateCard(thread: ThreadRef, card: CardSpec): Promise<void> {
+    const hold = this.heldCardUpdate;
+    this.heldCardUpdate = null;
+    if (hold) {
+      hold.started();
+      await hold.gate;
+    }
     this.find(thread).cards.push(card);
   }
   async post(thread: ThreadRef, message: OutgoingMessage, mention?: Mention): Promise<void> {

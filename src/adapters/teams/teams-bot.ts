@@ -84,6 +84,17 @@ export interface TeamsBot {
   connectorCircuit(): CircuitReport;
 }
 
+/**
+ * teams-ai 1.7's `Application.run()` starts its typing timer on every message turn whatever `startTypingTimer` says
+ * (the option is read nowhere): a turn still running after a second sends a typing indicator through the turn,
+ * and another every second, beside the one TicketZero sends itself (teams-chat-channel.ts). Its timer is also
+ * one for the whole application, shared by every turn in flight. TicketZero's answers go out proactively, never
+ * through the turn, so nothing would stop that timer but the end of the turn: here it never starts.
+ */
+class ApplicationWithoutTypingTimer<TState extends TurnState> extends Application<TState> {
+  override startTypingTimer(): void {}
+}
+
 export function createTeamsBot(deps: TeamsBotDeps): TeamsBot {
   const log = deps.log.child({ component: 'teams' });
   const kv = createTeamsKv(deps.store);
@@ -170,7 +181,7 @@ export function createTeamsBot(deps: TeamsBotDeps): TeamsBot {
     log,
   });
 
-  const app = new Application<TurnState>({
+  const app = new ApplicationWithoutTypingTimer<TurnState>({
     removeRecipientMention: false,
     startTypingTimer: false,
     longRunningMessages: false,

@@ -415,6 +415,26 @@ describe('an answer', () => {
     expect(record?.awaitingAnswer).toBe(false);
     expect(record?.rounds).toBe(2);
   });
+
+  it('to a message the user wrote while the first answer was still going out is answered then, not after the lease', async () => {
+    const h = createHarness();
+    h.model.push(continueAnswer('First: restart Outlook.'), continueAnswer('Second: check the VPN.'));
+    // The first answer reached the user; its ticket card in the technicians' thread is still being updated when
+    // the user writes back.
+    const updating = h.threads.holdCardUpdate();
+    const starting = h.unsettled.startTicket(makeTicket({ id: 95 }));
+    await updating.started;
+    await h.unsettled.onUserMessage(h.message('Outlook says Disconnected'));
+    await new Promise((resolve) => setTimeout(resolve, 10)); // the message's own work starts (and finds one busy)
+    updating.release();
+    await starting;
+    await h.unsettled.idle();
+    // No tick ran: the work busy with the first answer answered the message too.
+    expect(h.chat.texts()).toEqual(['First: restart Outlook.', 'Second: check the VPN.']);
+    const record = await h.store.getConversation(95);
+    expect(record?.turns.map((t) => t.role)).toEqual(['assistant', 'user', 'assistant']);
+    expect(record?.awaitingAnswer).toBe(false);
+  });
 });
 
 describe('the user decides, whatever the model writes', () => {
