@@ -20,6 +20,7 @@ import {
 } from '../../src/sandboxes/connector/connector-sandbox.js';
 import { createRecordingEngine, type RecordingEngine } from '../fixtures/teams/recording-engine.js';
 import { sampleCardSpecs, sampleTicket } from '../fixtures/teams/sample-card-specs.js';
+import { runFor } from '../support/waiting.js';
 
 const TENANT = '6f1c2a9e-0000-4000-8000-00000000c0de';
 const tenant: TenantRef = { key: 'contoso', tenantId: TENANT };
@@ -147,7 +148,7 @@ describe('the Teams bot, driven over HTTP by the connector sandbox', () => {
 
     it('sends no typing indicator the engine did not ask for, however long the turn takes', async () => {
       // teams-ai's own typing timer would send one after a second of turn, and another every second.
-      engine.onMessage = () => new Promise((resolve) => setTimeout(resolve, 1_500));
+      engine.onMessage = () => runFor(1_500);
       const said = await sandbox.userSays(megan, 'still broken');
       expect(said.status).toBe(200);
       expect(sandbox.activities.filter((a) => a.conversationId === said.conversationId)).toEqual([]);

@@ -425,7 +425,7 @@ describe('an answer', () => {
     const starting = h.unsettled.startTicket(makeTicket({ id: 95 }));
     await updating.started;
     await h.unsettled.onUserMessage(h.message('Outlook says Disconnected'));
-    await new Promise((resolve) => setTimeout(resolve, 10)); // the message's own work starts (and finds one busy)
+    await h.unsettled.idle(); // the message's own work has run (and found the ticket busy with the first answer)
     updating.release();
     await starting;
     await h.unsettled.idle();
