@@ -26,6 +26,9 @@ export default defineConfig({
     // Fails the run when a test leaves a process (and the port it listens on) behind.
     globalSetup: ['test/support/fail-on-leftover-processes.ts'],
     reporters: ['default'],
+    // Two files at a time: most specs wait on processes and HTTP, not the CPU; Vitest's default (cores - 1) runs
+    // one file at a time on a 2-core machine.
+    maxWorkers: 2,
     projects: SPEC_FOLDERS.map((folder) => ({
       test: { ...shared, name: folder, include: [`test/${folder}/**/*.test.ts`] },
     })),
