@@ -3,6 +3,7 @@
  *
  *   npx tsx bench/store-write-cost.ts            # lowdb (and PostgreSQL when TICKETZERO_TEST_DATABASE_URL is set)
  *   npx tsx bench/store-write-cost.ts --turns 400 --sizes 100,10000
+ *   npx tsx bench/store-write-cost.ts --no-fsync  # lowdb without fdatasync/fsync: the most group commit could give
  *
  * A "turn" is what the engine writes when a user message is answered: one update appending the user's message
  * and the AI's answer and queueing both as Atera comments, then both comments delivered (marked). Bytes are what
@@ -49,6 +50,8 @@ export interface WriteCostOptions {
   concurrentTurns?: number;
   /** PostgreSQL connection URL (store = postgres). */
   databaseUrl?: string;
+  /** lowdb: fdatasync and fsync (default true); off, the run shows what a turn costs without them (a ceiling). */
+  fsync?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -134,7 +137,11 @@ async function openTarget(options: WriteCostOptions): Promise<Target> {
   if (options.store === 'lowdb') {
     const dataDir = await mkdtemp(join(tmpdir(), 'tz-bench-'));
     const counted = countingSyncs();
-    const store = await createLowdbConversationStore({ dataDir, fs: counted.fs });
+    const store = await createLowdbConversationStore({
+      dataDir,
+      fs: counted.fs,
+      fsync: options.fsync ?? true,
+    });
     return {
       store,
       syncs: () => counted.syncs,
@@ -275,7 +282,11 @@ async function deliverAll(store: ConversationStore): Promise<number> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { turns: { type: 'string', default: '200' }, sizes: { type: 'string', default: '100,10000' } },
+    options: {
+      turns: { type: 'string', default: '200' },
+      sizes: { type: 'string', default: '100,10000' },
+      'no-fsync': { type: 'boolean', default: false },
+    },
   });
   const sizes = values.sizes.split(',').map(Number);
   const databaseUrl = process.env['TICKETZERO_TEST_DATABASE_URL'];
@@ -288,6 +299,7 @@ async function main(): Promise<void> {
           store,
           storedTickets,
           sequentialTurns: Number(values.turns),
+          fsync: !values['no-fsync'],
           ...(databaseUrl ? { databaseUrl } : {}),
         }),
       );
