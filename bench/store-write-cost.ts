@@ -3,19 +3,23 @@
  *
  *   npx tsx bench/store-write-cost.ts            # lowdb (and PostgreSQL when TICKETZERO_TEST_DATABASE_URL is set)
  *   npx tsx bench/store-write-cost.ts --turns 400 --sizes 100,10000
+ *   npx tsx bench/store-write-cost.ts --no-fsync  # lowdb without fdatasync/fsync: the most group commit could give
  *
  * A "turn" is what the engine writes when a user message is answered: one update appending the user's message
  * and the AI's answer and queueing both as Atera comments, then both comments delivered (marked). Bytes are what
  * this process handed to write(2) (lowdb, /proc/self/io wchar) or the WAL the server generated (PostgreSQL).
  * Sequential turns show the cost of one turn on its own (median time, mean bytes, after 20 warm-up turns);
- * concurrent turns show throughput with group commit.
+ * concurrent turns show throughput with group commit. syncs/turn counts the fdatasync and fsync calls of a turn
+ * (lowdb): what group commit saves shows as fewer of them per concurrent turn than per sequential one.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import * as fs from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import type { FolderFs } from '../src/adapters/store/document-folder.js';
 import { createLowdbConversationStore } from '../src/adapters/store/lowdb-store.js';
 import { createPostgresConversationStore } from '../src/adapters/store/postgres-store.js';
 import type { ConversationStore } from '../src/ports/conversation-store.js';
@@ -33,6 +37,9 @@ export interface WriteCostResult {
   turnsPerSecond: number;
   /** lowdb only: the size of the documents read at open, after the run (conversations with work left, values). */
   hotDocumentBytes?: number;
+  /** lowdb only: fdatasync/fsync calls per turn, sequential and concurrent (group commit makes the second smaller). */
+  syncsPerTurn?: number;
+  concurrentSyncsPerTurn?: number;
 }
 
 export interface WriteCostOptions {
@@ -43,6 +50,8 @@ export interface WriteCostOptions {
   concurrentTurns?: number;
   /** PostgreSQL connection URL (store = postgres). */
   databaseUrl?: string;
+  /** lowdb: fdatasync and fsync (default true); off, the run shows what a turn costs without them (a ceiling). */
+  fsync?: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -59,6 +68,7 @@ export async function measureStoreWriteCost(options: WriteCostOptions): Promise<
     // A few turns first, so both sizes are measured with the code already compiled by the JIT.
     for (let i = 0; i < 20; i += 1) await turn(target.store, 1 + (i % liveTickets), -1 - i);
     const bytesBefore = await target.bytesWritten();
+    const syncsBefore = target.syncs?.() ?? 0;
     const durations: number[] = [];
     for (let i = 0; i < sequentialTurns; i += 1) {
       const started = performance.now();
@@ -68,6 +78,8 @@ export async function measureStoreWriteCost(options: WriteCostOptions): Promise<
     // The median: one turn's cost without the odd fsync stall or GC pause of a shared machine.
     const msPerTurn = percentile(durations, 50);
     const bytesPerTurn = ((await target.bytesWritten()) - bytesBefore) / sequentialTurns;
+    const syncsPerTurn = ((target.syncs?.() ?? 0) - syncsBefore) / sequentialTurns;
+    const concurrentSyncsBefore = target.syncs?.() ?? 0;
 
     // Concurrent: one worker per live ticket writes turns while one outbox loop delivers, as in production.
     let next = 0;
@@ -91,6 +103,7 @@ export async function measureStoreWriteCost(options: WriteCostOptions): Promise<
     })();
     await Promise.all([writers, deliverer]);
     const turnsPerSecond = concurrentTurns / ((performance.now() - concurrentStart) / 1000);
+    const concurrentSyncsPerTurn = ((target.syncs?.() ?? 0) - concurrentSyncsBefore) / concurrentTurns;
     return {
       store: options.store,
       storedTickets: options.storedTickets,
@@ -99,6 +112,12 @@ export async function measureStoreWriteCost(options: WriteCostOptions): Promise<
       msPerTurn: Number(msPerTurn.toFixed(2)),
       turnsPerSecond: Math.round(turnsPerSecond),
       ...(target.hotDocumentBytes ? { hotDocumentBytes: await target.hotDocumentBytes() } : {}),
+      ...(target.syncs
+        ? {
+            syncsPerTurn: Number(syncsPerTurn.toFixed(2)),
+            concurrentSyncsPerTurn: Number(concurrentSyncsPerTurn.toFixed(2)),
+          }
+        : {}),
     };
   } finally {
     await target.close();
@@ -109,15 +128,23 @@ interface Target {
   store: ConversationStore;
   bytesWritten(): Promise<number>;
   hotDocumentBytes?: () => Promise<number>;
+  /** lowdb: fdatasync and fsync calls made so far. */
+  syncs?: () => number;
   close(): Promise<void>;
 }
 
 async function openTarget(options: WriteCostOptions): Promise<Target> {
   if (options.store === 'lowdb') {
     const dataDir = await mkdtemp(join(tmpdir(), 'tz-bench-'));
-    const store = await createLowdbConversationStore({ dataDir });
+    const counted = countingSyncs();
+    const store = await createLowdbConversationStore({
+      dataDir,
+      fs: counted.fs,
+      fsync: options.fsync ?? true,
+    });
     return {
       store,
+      syncs: () => counted.syncs,
       bytesWritten: processWriteBytes,
       hotDocumentBytes: async () => {
         // The documents read when the store opens: conversations with work left, claims, cursors and values.
@@ -153,6 +180,30 @@ async function openTarget(options: WriteCostOptions): Promise<Target> {
       await admin.end();
     },
   };
+}
+
+/** The file system, counting the fdatasync and fsync calls made through its file handles. */
+function countingSyncs(): { fs: FolderFs; syncs: number } {
+  const counted = {
+    syncs: 0,
+    fs: {
+      ...fs,
+      open: (async (...args: Parameters<typeof fs.open>) => {
+        const handle = await fs.open(...args);
+        return Object.assign(Object.create(handle) as FileHandle, {
+          datasync: () => {
+            counted.syncs += 1;
+            return handle.datasync();
+          },
+          sync: () => {
+            counted.syncs += 1;
+            return handle.sync();
+          },
+        });
+      }) as typeof fs.open,
+    },
+  };
+  return counted;
 }
 
 /** Bytes this process passed to write(2) so far (Linux). */
@@ -231,7 +282,11 @@ async function deliverAll(store: ConversationStore): Promise<number> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { turns: { type: 'string', default: '200' }, sizes: { type: 'string', default: '100,10000' } },
+    options: {
+      turns: { type: 'string', default: '200' },
+      sizes: { type: 'string', default: '100,10000' },
+      'no-fsync': { type: 'boolean', default: false },
+    },
   });
   const sizes = values.sizes.split(',').map(Number);
   const databaseUrl = process.env['TICKETZERO_TEST_DATABASE_URL'];
@@ -244,15 +299,18 @@ async function main(): Promise<void> {
           store,
           storedTickets,
           sequentialTurns: Number(values.turns),
+          fsync: !values['no-fsync'],
           ...(databaseUrl ? { databaseUrl } : {}),
         }),
       );
     }
   }
-  console.log('store     stored  live  bytes/turn  ms/turn  turns/s (concurrent)  hot document');
+  console.log(
+    'store     stored  live  bytes/turn  ms/turn  turns/s (concurrent)  hot document  syncs/turn  (concurrent)',
+  );
   for (const r of results) {
     console.log(
-      `${r.store.padEnd(9)} ${String(r.storedTickets).padStart(6)}  ${String(r.liveTickets).padStart(4)}  ${String(r.bytesPerTurn).padStart(10)}  ${r.msPerTurn.toFixed(2).padStart(7)}  ${String(r.turnsPerSecond).padStart(20)}  ${r.hotDocumentBytes ?? '-'}`,
+      `${r.store.padEnd(9)} ${String(r.storedTickets).padStart(6)}  ${String(r.liveTickets).padStart(4)}  ${String(r.bytesPerTurn).padStart(10)}  ${r.msPerTurn.toFixed(2).padStart(7)}  ${String(r.turnsPerSecond).padStart(20)}  ${String(r.hotDocumentBytes ?? '-').padStart(12)}  ${String(r.syncsPerTurn ?? '-').padStart(10)}  ${String(r.concurrentSyncsPerTurn ?? '-').padStart(12)}`,
     );
   }
   if (!databaseUrl) console.log('(PostgreSQL skipped: TICKETZERO_TEST_DATABASE_URL unset)');

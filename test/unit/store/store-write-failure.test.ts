@@ -165,6 +165,78 @@ describe('a store write that fails', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('on the lowdb store, concurrent writes to many documents all reach disk, and a failed fdatasync of one rolls back only that one', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'tz-write-fail-'));
+    const failing = join(dataDir, 'conversations', '13.jsonl');
+    let failed = 0;
+    // The real file system, except that the first fdatasync of conversation 13's file (not a temporary file) fails.
+    const fs: FolderFs = {
+      ...nodeFs,
+      open: (async (...args: Parameters<typeof nodeFs.open>) => {
+        const handle = await nodeFs.open(...args);
+        if (args[0] !== failing) return handle;
+        return Object.assign(Object.create(handle) as FileHandle, {
+          write: (...a: Parameters<FileHandle['write']>) => handle.write(...(a as [string])),
+          writeFile: (...a: Parameters<FileHandle['writeFile']>) => handle.writeFile(...a),
+          datasync: async () => {
+            if (failed === 0) {
+              failed += 1;
+              throw ioError;
+            }
+            return handle.datasync();
+          },
+          truncate: (len?: number) => handle.truncate(len),
+          close: () => handle.close(),
+          sync: () => handle.sync(),
+        });
+      }) as typeof nodeFs.open,
+    };
+    const tickets = Array.from({ length: 20 }, (_, i) => i + 1);
+    try {
+      const store = await createLowdbConversationStore({ dataDir, fs });
+      await Promise.all(
+        tickets.map((ticketId) =>
+          store.update(ticketId, () => ({
+            conversation: makeConversationRecord({ ticketId, rounds: 1 }),
+            result: 0,
+          })),
+        ),
+      );
+      const before13 = await readFile(failing, 'utf8');
+
+      // Every conversation gets a round at once; the disk refuses only conversation 13's.
+      const outcomes = await Promise.allSettled(tickets.map((ticketId) => addRound(store, ticketId)));
+      expect(failed).toBe(1);
+      expect(outcomes.flatMap((outcome, i) => (outcome.status === 'rejected' ? [tickets[i]] : []))).toEqual([
+        13,
+      ]);
+      expect(outcomes[12]).toMatchObject({ reason: { code: 'store_failed', cause: { code: 'EIO' } } });
+
+      // In memory and on disk: every other round is there, conversation 13's is in neither.
+      const expected = Object.fromEntries(tickets.map((id) => [id, id === 13 ? 1 : 2]));
+      expect(Object.fromEntries((await store.listLive()).map((r) => [r.ticketId, r.rounds]))).toEqual(
+        expected,
+      );
+      const onDisk = readLowdbState(dataDir);
+      expect(
+        Object.fromEntries(Object.entries(onDisk.tickets).map(([id, t]) => [Number(id), t.record?.rounds])),
+      ).toEqual(expected);
+      expect(await readFile(failing, 'utf8')).toBe(before13);
+      expect(onDisk.outbox.map((e) => e.ticketId).sort((a, b) => a - b)).toEqual(
+        tickets.filter((id) => id !== 13),
+      );
+      await store.close();
+
+      const reopened = await createLowdbConversationStore({ dataDir });
+      expect(Object.fromEntries((await reopened.listLive()).map((r) => [r.ticketId, r.rounds]))).toEqual(
+        expected,
+      );
+      await reopened.close();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
 });
 
 const ioError = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
