@@ -159,12 +159,15 @@ describe('confirmation', () => {
       expect(commentTexts(running!, ticket.TicketID).join('\n')).toMatch(/TicketZero resolved this ticket/),
     );
 
-    // The running app reports it: ready, and the outcome counted on /metrics.
+    // The running app reports it: ready, and the outcome counted on /metrics once the ending's work is done (the
+    // ending's Atera comment goes out from the outbox, possibly before the user's summary card).
     const ready = await fetch(`${running.url}/readyz`);
     expect(ready.status).toBe(200);
-    const metrics = await (await fetch(`${running.url}/metrics`)).text();
-    expect(metrics).toMatch(/ticketzero_conversation_outcomes_total\{[^}]*outcome="resolved"[^}]*\} 1/);
-    expect(metrics).toMatch(/ticketzero_tickets_taken_total(\{[^}]*\})? 1/);
+    await eventually(async () => {
+      const metrics = await (await fetch(`${running!.url}/metrics`)).text();
+      expect(metrics).toMatch(/ticketzero_conversation_outcomes_total\{[^}]*outcome="resolved"[^}]*\} 1/);
+      expect(metrics).toMatch(/ticketzero_tickets_taken_total(\{[^}]*\})? 1/);
+    });
   });
 });
 
