@@ -775,7 +775,6 @@ async function budgetScenario(input: {
       : {}),
   };
   let bot: BotProcess | null = null;
-  let sampler: NodeJS.Timeout | undefined;
   let watcher: ReturnType<typeof watchComments> | null = null;
   try {
     const users = await seedLive(settings, atera, input.template, 0, plan.budgetConversations);
@@ -793,13 +792,8 @@ async function budgetScenario(input: {
       false,
     );
     await sleep(2000);
-    // When each Atera request arrived (sampled every 100 ms: the sandbox's log has no times).
-    const times: number[] = [];
-    let seen = atera.requests.length;
-    sampler = setInterval(() => {
-      const now = Date.now();
-      for (; seen < atera.requests.length; seen += 1) times.push(now);
-    }, 100);
+    // Atera's requests from here on, by the time each arrived at the sandbox.
+    const seen = atera.requests.length;
     const connectorBefore = connector.calls;
     const startedAt = Date.now();
     watcher = watchComments(
@@ -855,9 +849,7 @@ async function budgetScenario(input: {
     watcher.stop();
     watcher.scan();
     match = matchDeliveries(sent, watcher.seen);
-    clearInterval(sampler);
-    sampler = undefined;
-    for (; seen < atera.requests.length; seen += 1) times.push(endedAt);
+    const times = atera.requests.slice(seen).map((r) => r.at);
     const connectorCalls = connector.calls - connectorBefore;
     const missing = new Set(match.lost);
     const lags = [...match.lagsMs, ...sent.filter((s) => missing.has(s.marker)).map((s) => endedAt - s.at)];
@@ -886,7 +878,6 @@ async function budgetScenario(input: {
     );
     return result;
   } finally {
-    if (sampler) clearInterval(sampler);
     watcher?.stop();
     await bot?.kill();
     await atera.close();

@@ -22,6 +22,13 @@ describe('the Atera sandbox’s requests-per-minute limit', () => {
     // The oldest admitted request leaves the window 40 s from now.
     expect(refused.headers.get('retry-after')).toBe('40');
     expect(sandbox.requests.map((r) => r.status)).toEqual([200, 200, 200, 429]);
+    // Each request carries when it arrived, so a rolling minute can be counted from the log alone.
+    expect(sandbox.requests.map((r) => new Date(r.at).toISOString())).toEqual([
+      '2026-03-01T10:00:00.000Z',
+      '2026-03-01T10:00:00.000Z',
+      '2026-03-01T10:00:00.000Z',
+      '2026-03-01T10:00:20.000Z',
+    ]);
     // Refused requests do not count: once the minute has passed, all three are admitted again.
     vi.setSystemTime(new Date('2026-03-01T10:01:00.001Z'));
     for (let i = 0; i < 3; i += 1) expect((await get(sandbox)).status).toBe(200);

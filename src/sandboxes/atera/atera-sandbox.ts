@@ -93,6 +93,8 @@ export interface SandboxRequest {
   query: string;
   /** 0 when the connection was dropped. */
   status: number;
+  /** When the request arrived (host time, ms since the epoch). */
+  at: number;
 }
 
 export type TicketDto = Record<string, unknown> & { TicketID: number };
@@ -1047,7 +1049,7 @@ export async function startAteraSandbox(options: AteraSandboxOptions = {}): Prom
     }
 
     const apiPath = fullPath.startsWith(API_PREFIX) ? fullPath.slice(API_PREFIX.length) || '/' : fullPath;
-    const entry: SandboxRequest = { method, path: apiPath, query: url.search, status: 0 };
+    const entry: SandboxRequest = { method, path: apiPath, query: url.search, status: 0, at: Date.now() };
     requests.push(entry);
     const reply = (status: number, payload: unknown, headers?: Record<string, string>) => {
       entry.status = status;
