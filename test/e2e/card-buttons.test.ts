@@ -92,6 +92,7 @@ describe('“Yes, it’s fixed”', () => {
     expect(pressed.text).not.toContain('✔ Resolved');
 
     await eventually(() => expect(r.stack.atera.getTicket(ticket.id)?.TicketStatus).toBe('Resolved'));
+    await eventually(() => expect(messages(r, chat).slice(before).filter(isSummary)).toHaveLength(1));
     const after = messages(r, chat).slice(before, await settledCount(r, chat));
     expect(after.map(describeActivity)).toHaveLength(1);
     expect(after.filter(isSummary)).toHaveLength(1);
@@ -147,6 +148,8 @@ describe('“Talk to a technician”', () => {
     await eventually(async () =>
       expect((await r.app.store.getConversation(ticket.id))?.state).toBe('escalated'),
     );
+    // The notice goes out after the state is recorded; on a busy machine that can take longer than the quiet window.
+    await eventually(() => expect(messages(r, chat).slice(before).filter(isHandOver)).toHaveLength(1));
     const after = messages(r, chat).slice(before, await settledCount(r, chat));
     expect(after.map(describeActivity)).toHaveLength(1);
     expect(after.filter(isHandOver)).toHaveLength(1);
