@@ -15,6 +15,7 @@ import { createGraphAppInstaller } from './adapters/graph/app-installer.js';
 import { createGraphUserDirectory } from './adapters/graph/graph-user-directory.js';
 import { gatewayFor } from './adapters/graph/shared-gateway.js';
 import { createConversationStoreFromConfig } from './adapters/store/create-store.js';
+import { connectorWorstCallMs } from './adapters/teams/connector-retry.js';
 import { createTeamsBot } from './adapters/teams/teams-bot.js';
 import {
   createConversationEngine,
@@ -182,6 +183,7 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
       userMessagesPerMinute: config.security.userMessagesPerMinute,
       instanceId,
       answerLeaseMs: config.ai.totalTimeoutMs * Math.max(1, providers.length) + 30_000,
+      chatSendLeaseMs: connectorWorstCallMs() + 10_000,
       exclusiveStore: config.store.kind === 'lowdb',
       ownTechnician: {
         ...(config.atera.technicianId !== undefined ? { contactId: config.atera.technicianId } : {}),

@@ -29,6 +29,11 @@ export interface EngineSettings extends LimitSettings {
   /** How long an instance may take to answer a user message before another one answers it (ms). */
   answerLeaseMs?: number;
   /**
+   * How long an instance may take to send one message to a user's chat, retries included, before another instance
+   * sends it (ms). Longer than the Teams connector's worst send, so a slow send is never sent twice.
+   */
+  chatSendLeaseMs?: number;
+  /**
    * The store belongs to this process alone (lowdb): whatever a previous process left unanswered is answered at
    * once after a restart, without waiting for its lease to run out.
    */

@@ -97,6 +97,9 @@ export function renderChatEntry(
   return { kind: 'card', card };
 }
 
+/** Without a setting: a little over the Teams connector's worst send (its retry budget plus one attempt). */
+const DEFAULT_CHAT_SEND_LEASE_MS = 100_000;
+
 export class UserChatOutbox {
   /** One delivery per ticket at a time in this process, so no entry is sent twice by two callers. */
   private readonly delivering = new KeyedMutex();
@@ -106,16 +109,20 @@ export class UserChatOutbox {
   /**
    * Sends the ticket's recorded messages in order. A failure leaves the rest recorded (the tick tries again);
    * it is logged, never thrown. `olderThanMs` only sends entries at least that old (another caller's are fresh).
+   * On a store shared with other instances, the sender first takes the ticket's chat lease (one store write), so
+   * another instance's tick does not send the same message while this one's send is still under way.
    */
   async deliver(ticketId: number, options: { olderThanMs?: number } = {}): Promise<void> {
     await this.delivering.run(ticketId, async () => {
       const { deps } = this.ctx;
+      const shared = this.ctx.settings.exclusiveStore === false;
+      let record = await deps.store.getConversation(ticketId);
+      if (shared && record?.chatOutbox?.length && this.oldEnough(record.chatOutbox[0]!, options)) {
+        record = await this.takeLease(ticketId);
+      }
       for (;;) {
-        const record = await deps.store.getConversation(ticketId);
         const entry = record?.chatOutbox?.[0];
-        if (!record || !entry) return;
-        const age = this.ctx.clock().getTime() - Date.parse(entry.at);
-        if (options.olderThanMs !== undefined && age < options.olderThanMs) return;
+        if (!record || !entry || !this.oldEnough(entry, options)) return;
         const message = record.chatConversationId
           ? renderChatEntry(record, entry, this.ctx.settings.maxRounds)
           : null;
@@ -136,15 +143,41 @@ export class UserChatOutbox {
             .logFor(record)
             .warn({ entryId: entry.id }, 'message to the user dropped: no chat or nothing to say');
         }
-        await this.ctx.write(ticketId, (c) =>
-          c
-            ? {
-                conversation: { ...c, chatOutbox: (c.chatOutbox ?? []).filter((e) => e.id !== entry.id) },
-                result: undefined,
-              }
-            : { result: undefined },
-        );
+        record = await this.ctx.write(ticketId, (c) => {
+          if (!c) return { result: null };
+          const rest = (c.chatOutbox ?? []).filter((e) => e.id !== entry.id);
+          // The lease is renewed for the next entry, and let go with the last one.
+          const lease = shared ? { chatLease: rest.length ? this.newLease() : null } : {};
+          const next: ConversationRecord = { ...c, chatOutbox: rest, ...lease };
+          return { conversation: next, result: next };
+        });
       }
     });
+  }
+
+  private oldEnough(entry: ChatOutboxEntry, options: { olderThanMs?: number }): boolean {
+    if (options.olderThanMs === undefined) return true;
+    return this.ctx.clock().getTime() - Date.parse(entry.at) >= options.olderThanMs;
+  }
+
+  private newLease(): { by: string; until: string } {
+    const ms = this.ctx.settings.chatSendLeaseMs ?? DEFAULT_CHAT_SEND_LEASE_MS;
+    const until = new Date(this.ctx.clock().getTime() + ms);
+    return { by: this.ctx.settings.instanceId ?? 'engine', until: until.toISOString() };
+  }
+
+  /** The record with this instance's chat lease, or null while another live instance holds it. */
+  private async takeLease(ticketId: number): Promise<ConversationRecord | null> {
+    const me = this.ctx.settings.instanceId ?? 'engine';
+    const now = this.ctx.clock().getTime();
+    const record = await this.ctx.write(ticketId, (c) => {
+      if (!c?.chatOutbox?.length) return { result: null };
+      const held = c.chatLease;
+      if (held && held.by !== me && Date.parse(held.until) > now) return { result: null };
+      const next: ConversationRecord = { ...c, chatLease: this.newLease() };
+      return { conversation: next, result: next };
+    });
+    if (!record) this.ctx.log.debug({ ticketId }, 'chat outbox is being sent by another instance');
+    return record;
   }
 }

@@ -105,6 +105,11 @@ export interface ConversationRecord {
    */
   chatOutbox?: ChatOutboxEntry[];
   /**
+   * Which instance is sending the chat outbox, and until when (several instances on one store): another instance
+   * sends the entries only once the lease has run out, so a slow send is not doubled by a second instance.
+   */
+  chatLease?: { by: string; until: string } | null;
+  /**
    * What the last user message leads to that is not done yet (recorded with the message, done right after, and
    * done by recovery when the process died in between).
    */

@@ -25,6 +25,8 @@ export interface ConnectorRetrySettings {
   maxDelayMs: number;
   /** Per attempt. */
   timeoutMs: number;
+  /** No further attempt starts this long after the first one began (a Retry-After beyond it is not waited for). */
+  budgetMs: number;
   /** Failed calls in a row (after their retries) that open the connector's circuit, and how long it stays open. */
   breaker: BreakerSettings;
 }
@@ -34,6 +36,7 @@ export const DEFAULT_CONNECTOR_RETRY: ConnectorRetrySettings = {
   initialDelayMs: 250,
   maxDelayMs: 4000,
   timeoutMs: 30_000,
+  budgetMs: 60_000,
   breaker: { failures: 5, halfOpenAfterMs: 30_000 },
 };
 
@@ -61,6 +64,14 @@ function connectorRetryAfterMs(error: unknown): number | undefined {
   return parseRetryAfter(value);
 }
 
+/**
+ * The longest one connector call can take, retries included: the last attempt starts within the budget and runs
+ * at most its timeout. Another instance waits this long before it sends a message this one may still be sending.
+ */
+export function connectorWorstCallMs(settings: ConnectorRetrySettings = DEFAULT_CONNECTOR_RETRY): number {
+  return settings.budgetMs + settings.timeoutMs;
+}
+
 export interface ConnectorCall {
   <T>(operation: string, call: () => Promise<T>): Promise<T>;
   /** The connector's circuit breaker, for readiness and metrics. */
@@ -75,6 +86,7 @@ export function createConnectorCall(settings: ConnectorRetrySettings, log: Log):
       maxAttempts: settings.maxAttempts,
       initialDelayMs: settings.initialDelayMs,
       maxDelayMs: settings.maxDelayMs,
+      budgetMs: settings.budgetMs,
     },
     breaker: settings.breaker,
     isTransient: (error) => {

@@ -559,6 +559,62 @@ describe('several instances on one store', () => {
   });
 });
 
+describe('several instances sending to one chat', () => {
+  it('a message another instance is still sending is not sent again until that instance’s send lease ran out', async () => {
+    const h = createHarness({
+      settings: { exclusiveStore: false, instanceId: 'b', chatSendLeaseMs: 100_000 },
+    });
+    await h.engine.startTicket(makeTicket({ id: 94 }));
+    // Instance "a" recorded a notice 20 s ago and is still sending it: Teams is slow to take it.
+    const recordedAt = new Date(h.clock.now().getTime() - 20_000).toISOString();
+    await h.store.update(94, (c) => ({
+      conversation: {
+        ...c!,
+        chatOutbox: [
+          { id: 'm-a-1', at: recordedAt, body: { notice: 'Your ticket is with the service desk.' } },
+        ],
+        chatLease: { by: 'a', until: new Date(h.clock.now().getTime() + 80_000).toISOString() },
+      },
+      result: undefined,
+    }));
+    const sentBy = () => h.chat.texts().filter((t) => t === 'Your ticket is with the service desk.').length;
+
+    await h.engine.tick();
+    expect(sentBy()).toBe(0);
+
+    // "a" died mid-send: once its lease ran out, "b" sends the recorded message, once, and lets the lease go.
+    h.clock.advanceMinutes(2);
+    await h.engine.tick();
+    await h.engine.tick();
+    expect(sentBy()).toBe(1);
+    const record = await h.store.getConversation(94);
+    expect(record?.chatOutbox).toEqual([]);
+    expect(record?.chatLease).toBeNull();
+  });
+
+  it('a send that failed keeps the instance’s lease, and the same instance tries again on its next tick', async () => {
+    const h = createHarness({
+      settings: { exclusiveStore: false, instanceId: 'b', chatSendLeaseMs: 100_000 },
+    });
+    await h.engine.startTicket(makeTicket({ id: 93 }));
+    const recordedAt = new Date(h.clock.now().getTime() - 20_000).toISOString();
+    await h.store.update(93, (c) => ({
+      conversation: {
+        ...c!,
+        chatOutbox: [{ id: 'm-b-1', at: recordedAt, body: { notice: 'Back in a moment.' } }],
+      },
+      result: undefined,
+    }));
+    h.chat.sendFailures = 1;
+    await h.engine.tick();
+    expect((await h.store.getConversation(93))?.chatLease).toMatchObject({ by: 'b' });
+    expect(h.chat.texts()).not.toContain('Back in a moment.');
+
+    await h.engine.tick();
+    expect(h.chat.texts().filter((t) => t === 'Back in a moment.')).toHaveLength(1);
+  });
+});
+
 describe('after a hand-over', () => {
   it('what the user writes in the same chat is added to the ticket and its thread for the technician, unanswered by the AI', async () => {
     const h = createHarness();
