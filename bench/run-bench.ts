@@ -717,6 +717,8 @@ interface BudgetResult {
   censored: number;
   drainEnded: 'all-delivered' | 'stalled' | 'cap';
   connectorCallsPerTurn: number;
+  /** Atera requests by kind (method and path, ticket ids as :id), 429s included. */
+  callsByKind: Record<string, number>;
   answer: LatencySummary;
   lag: StepLag;
   invalid: string | null;
@@ -849,7 +851,13 @@ async function budgetScenario(input: {
     watcher.stop();
     watcher.scan();
     match = matchDeliveries(sent, watcher.seen);
-    const times = atera.requests.slice(seen).map((r) => r.at);
+    const during = atera.requests.slice(seen);
+    const times = during.map((r) => r.at);
+    const callsByKind: Record<string, number> = {};
+    for (const r of during) {
+      const kind = `${r.method} ${r.path.replace(/\/\d+/g, '/:id')}`;
+      callsByKind[kind] = (callsByKind[kind] ?? 0) + 1;
+    }
     const connectorCalls = connector.calls - connectorBefore;
     const missing = new Set(match.lost);
     const lags = [...match.lagsMs, ...sent.filter((s) => missing.has(s.marker)).map((s) => endedAt - s.at)];
@@ -868,6 +876,7 @@ async function budgetScenario(input: {
       censored: missing.size,
       drainEnded,
       connectorCallsPerTurn: round(connectorCalls / Math.max(1, accepted.length)),
+      callsByKind,
       answer: { count: load.count, errors: load.errors, p50: load.p50, p99: load.p99, max: load.max },
       lag: load.lag,
       // Seconds-scale measures: the generator only needs to keep its schedule to within a second.
@@ -914,7 +923,9 @@ export async function runBench(options: {
   modelDelayMs: number;
   auth: boolean;
   cpuProf: boolean;
-}): Promise<BenchReport> {
+  /** Only the budget scenario (after the first intake, which gives the live conversations their template). */
+  budgetOnly?: (budget: BudgetResult) => void;
+}): Promise<BenchReport | null> {
   const plan = planFor(options.quick);
   const log = (line: string) => progress(options.json, line);
   const work = mkdtempSync(join(tmpdir(), 'tz-bench-'));
@@ -1001,6 +1012,25 @@ export async function runBench(options: {
       `${bot.url}/api/atera/webhook?secret=${WEBHOOK_SECRET}`,
     );
     log(`ticket → first message: poll ${pollMs} ms, webhook ${webhookMs} ms`);
+    if (options.budgetOnly) {
+      await bot.stop();
+      bot = null;
+      options.budgetOnly(
+        await budgetScenario({
+          plan,
+          storeSettings,
+          template: await readTemplate(storeSettings, megan.aadObjectId),
+          env,
+          connector,
+          authorization: connector.channelAuthorization(),
+          modelDelayMs: options.modelDelayMs,
+          work,
+          logFile,
+          log,
+        }),
+      );
+      return null;
+    }
     await sleep(plan.quick ? 800 : 1500); // the intakes' comments reach Atera
     const idlePoll = await ateraCallsPerIdlePoll(stack, plan.quick ? 2.5 : 6.5);
     log(`Atera calls per idle poll: ${idlePoll}`);
@@ -1264,6 +1294,7 @@ async function main(): Promise<void> {
       'model-delay-ms': { type: 'string', default: '300' },
       'no-auth': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
+      'budget-only': { type: 'boolean', default: false },
     },
   });
   const store = values.store === 'postgres' ? 'postgres' : 'lowdb';
@@ -1282,7 +1313,11 @@ async function main(): Promise<void> {
     modelDelayMs: Number(values['model-delay-ms']),
     auth: !values['no-auth'],
     cpuProf: values['cpu-prof'],
+    ...(values['budget-only']
+      ? { budgetOnly: (budget: BudgetResult) => process.stdout.write(`${JSON.stringify(budget, null, 2)}\n`) }
+      : {}),
   });
+  if (!report) return;
   say(values.json, '');
   say(values.json, reportTable(report));
   if (values.json) process.stdout.write(`${reportJson(report)}\n`);
