@@ -54,6 +54,41 @@ describe('the Atera client-side rate limit', () => {
     expect(started).toEqual([0, 50_000, 60_000, 110_000]);
   });
 
+  it('counts a slow request for a minute after Atera answered it, so no more than the budget arrive in any minute', async () => {
+    const limit = createAteraRateLimit(1);
+    const started: number[] = [];
+    const t0 = Date.now();
+    // Started at 0 s, answered at 20 s: it may have reached Atera at any moment in between.
+    const slow = limit.schedule(async () => {
+      started.push(Date.now() - t0);
+      await new Promise((resolve) => setTimeout(resolve, 20_000));
+    });
+    const next = limit.schedule(async () => {
+      started.push(Date.now() - t0);
+    });
+    await vi.advanceTimersByTimeAsync(20_000);
+    await slow; // the caller has its answer when Atera gave it, not a minute later
+    await vi.advanceTimersByTimeAsync(59_999);
+    expect(started).toEqual([0]);
+    await vi.advanceTimersByTimeAsync(1);
+    await next;
+    expect(started).toEqual([0, 80_000]);
+  });
+
+  it('passes a failed request’s error to its caller and frees its slot a minute later', async () => {
+    const limit = createAteraRateLimit(1);
+    const failed = limit.schedule(() => Promise.reject(new Error('atera said 500')));
+    await expect(failed).rejects.toThrow('atera said 500');
+    const started: number[] = [];
+    const t0 = Date.now();
+    const next = limit.schedule(async () => {
+      started.push(Date.now() - t0);
+    });
+    await vi.advanceTimersByTimeAsync(60_000);
+    await next;
+    expect(started).toEqual([60_000]);
+  });
+
   it('holds every request back while a 429’s Retry-After lasts, not only the one that got it', async () => {
     const limit = createAteraRateLimit(100);
     const started: number[] = [];
