@@ -923,10 +923,15 @@ export async function runBench(options: {
   modelDelayMs: number;
   auth: boolean;
   cpuProf: boolean;
+  /** The budget scenario's live conversations instead of the plan's. */
+  budgetConversations?: number;
   /** Only the budget scenario (after the first intake, which gives the live conversations their template). */
   budgetOnly?: (budget: BudgetResult) => void;
 }): Promise<BenchReport | null> {
-  const plan = planFor(options.quick);
+  const plan = {
+    ...planFor(options.quick),
+    ...(options.budgetConversations ? { budgetConversations: options.budgetConversations } : {}),
+  };
   const log = (line: string) => progress(options.json, line);
   const work = mkdtempSync(join(tmpdir(), 'tz-bench-'));
   const dataDir = join(work, 'data');
@@ -1295,6 +1300,8 @@ async function main(): Promise<void> {
       'no-auth': { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       'budget-only': { type: 'boolean', default: false },
+      /** Live conversations in the budget scenario (default 1,000; quick 200). */
+      'budget-conversations': { type: 'string' },
     },
   });
   const store = values.store === 'postgres' ? 'postgres' : 'lowdb';
@@ -1313,6 +1320,9 @@ async function main(): Promise<void> {
     modelDelayMs: Number(values['model-delay-ms']),
     auth: !values['no-auth'],
     cpuProf: values['cpu-prof'],
+    ...(values['budget-conversations']
+      ? { budgetConversations: Number(values['budget-conversations']) }
+      : {}),
     ...(values['budget-only']
       ? { budgetOnly: (budget: BudgetResult) => process.stdout.write(`${JSON.stringify(budget, null, 2)}\n`) }
       : {}),
