@@ -79,6 +79,11 @@ interface RequestSpec {
   data?: unknown;
   /** Safe to send again after an unclear failure (GET, PUT). POSTs are repeated only when surely not processed. */
   idempotent: boolean;
+  /**
+   * Writing a comment can wait: when the budget is short, the ticket feed, ticket reads and changes go first, so a
+   * backlog of comments never holds up noticing new tickets.
+   */
+  deferrable?: boolean;
 }
 
 /** Atera's clock as its answer's `Date` header tells it (whole seconds), ISO 8601 UTC; null when absent or unreadable. */
@@ -191,6 +196,7 @@ export class AteraClient {
       path: `/tickets/${ticketId}/comments`,
       data: comment,
       idempotent: false,
+      deferrable: true,
     });
   }
 
@@ -298,7 +304,7 @@ export class AteraClient {
           }
         },
         {
-          gate: (attempt) => this.limiter.schedule(attempt),
+          gate: (attempt) => this.limiter.schedule(attempt, { deferrable: spec.deferrable === true }),
           mayRepeat: (error) => error instanceof AteraError && repeatable.has(error),
           logFields: { endpoint },
         },

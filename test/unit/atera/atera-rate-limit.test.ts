@@ -89,6 +89,22 @@ describe('the Atera client-side rate limit', () => {
     expect(started).toEqual([60_000]);
   });
 
+  it('lets a poll of the ticket feed go before a backlog of comments queued earlier', async () => {
+    const limit = createAteraRateLimit(1);
+    const order: string[] = [];
+    const run = (name: string, deferrable: boolean) =>
+      limit.schedule(
+        async () => {
+          order.push(name);
+        },
+        { deferrable },
+      );
+    const all = [run('comment 1', true), run('comment 2', true), run('comment 3', true), run('poll', false)];
+    await vi.advanceTimersByTimeAsync(180_000);
+    await Promise.all(all);
+    expect(order).toEqual(['comment 1', 'poll', 'comment 2', 'comment 3']);
+  });
+
   it('holds every request back while a 429’s Retry-After lasts, not only the one that got it', async () => {
     const limit = createAteraRateLimit(100);
     const started: number[] = [];
