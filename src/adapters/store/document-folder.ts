@@ -23,6 +23,7 @@
  * fsync that failed reports the write as failed although the file may hold the new document (as a lost commit
  * acknowledgement does in a database).
  */
+import { createHash } from 'node:crypto';
 import * as nodeFs from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Low, type Adapter } from 'lowdb';
@@ -140,9 +141,29 @@ export function createMemoryFolder(): DocumentFolder & { fail: Error | null } {
   return folder;
 }
 
+/** Fields whose JSON is longer than this are remembered by their SHA-256 digest, not their JSON. */
+const REMEMBERED_JSON_CHARS = 64;
+
+/**
+ * What a write remembers of a field's JSON to tell later whether it changed: short JSON itself, longer JSON (a
+ * conversation's record, a comment) by its SHA-256 digest, so a live conversation's transcript is not held in memory
+ * a second time as text. A digest starts with `#`, which no JSON text does.
+ */
+function fingerprintOf(json: string): string {
+  if (json.length <= REMEMBERED_JSON_CHARS) return json;
+  return `#${createHash('sha256').update(json).digest('base64')}`;
+}
+
+function fingerprintsOf(fields: Map<string, string>): Map<string, string> {
+  return new Map([...fields].map(([key, json]) => [key, fingerprintOf(json)]));
+}
+
 /** A lowdb adapter for one document kept as lines of changed fields (see the top of this file). */
 export class DocumentFile<T extends object> implements Adapter<T> {
-  /** The JSON of each field as the file holds it; null until this adapter wrote the file (then it replaces it). */
+  /**
+   * Each field's fingerprint (`fingerprintOf`) as the file holds it; null until this adapter wrote the file (then
+   * it replaces it).
+   */
   private fields: Map<string, string> | null = null;
   /** Bytes of whole lines in the file. */
   private bytes = 0;
@@ -171,17 +192,18 @@ export class DocumentFile<T extends object> implements Adapter<T> {
     }
     const documentBytes = Buffer.byteLength(lineOf(next));
     const previous = this.fields;
-    if (previous === null) return this.replace(next, documentBytes);
-    const changed = new Map([...next].filter(([key, json]) => previous.get(key) !== json));
+    const fingerprints = fingerprintsOf(next);
+    if (previous === null) return this.replace(next, documentBytes, fingerprints);
+    const changed = new Map([...next].filter(([key]) => previous.get(key) !== fingerprints.get(key)));
     const removed = [...previous.keys()].filter((key) => !next.has(key));
     if (removed.length > 0) changed.set(REMOVED, JSON.stringify(removed));
     if (changed.size === 0) return;
     const line = lineOf(changed);
     const lineBytes = Buffer.byteLength(line);
     const limit = Math.max(REPLACE_AFTER_BYTES, REPLACE_AFTER_DOCUMENTS * documentBytes);
-    if (this.bytes + lineBytes > limit) return this.replace(next, documentBytes);
+    if (this.bytes + lineBytes > limit) return this.replace(next, documentBytes, fingerprints);
     await this.append(line, lineBytes);
-    this.fields = next;
+    this.fields = fingerprints;
   }
 
   /** Appends a line; on failure cuts the file back to its whole lines and makes the next write a replacement. */
@@ -210,7 +232,11 @@ export class DocumentFile<T extends object> implements Adapter<T> {
   }
 
   /** Writes the whole document to a temporary file and renames it over the document's file. */
-  private async replace(fields: Map<string, string>, documentBytes: number): Promise<void> {
+  private async replace(
+    fields: Map<string, string>,
+    documentBytes: number,
+    fingerprints: Map<string, string>,
+  ): Promise<void> {
     this.fields = null;
     const temp = join(dirname(this.file), `.${basename(this.file)}.tmp`);
     const handle = await this.options.fs.open(temp, 'w');
@@ -233,7 +259,7 @@ export class DocumentFile<T extends object> implements Adapter<T> {
     await handle.close();
     await this.options.fs.rename(temp, this.file);
     await this.options.syncFolder();
-    this.fields = fields;
+    this.fields = fingerprints;
     this.bytes = documentBytes;
   }
 }
