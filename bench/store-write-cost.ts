@@ -269,14 +269,20 @@ async function turn(store: ConversationStore, ticketId: number, n: number, deliv
   if (deliver) await deliverAll(store);
 }
 
-/** Delivers every due comment (heads first, as the outbox does); returns how many. */
+/** Delivers every due comment as the outbox does (each ticket's head with what is queued behind it, one fold marked
+ * delivered in one call); returns how many. */
 async function deliverAll(store: ConversationStore): Promise<number> {
   let delivered = 0;
   for (;;) {
     const due = await store.dueComments(new Date(Date.now() + 60_000).toISOString(), 1000, 60_000);
     if (due.length === 0) return delivered;
-    await Promise.all(due.map((e) => store.markDelivered(e.id)));
-    delivered += due.length;
+    await Promise.all(
+      due.map(async (head) => {
+        const fold = await store.pendingComments(head.ticketId, 50);
+        await store.markDelivered(...fold.map((e) => e.id));
+        delivered += fold.length;
+      }),
+    );
   }
 }
 

@@ -14,8 +14,8 @@
  * Exactly once. Atera has no idempotency key, so the head's attempt is recorded before the POST (attempts > 0, which
  * includes a process killed mid-request); a head with attempts > 0 is first looked for among the ticket's comments
  * by its marker — and so is every entry behind it, since a folded comment carries them all — and only what is not
- * there is posted. After a write, the entries behind the head are marked delivered first and the head last: until
- * the head is marked, the read-back finds the whole fold again. Failures back off exponentially with jitter. A
+ * there is posted. After a write, the fold's entries are marked delivered in one atomic store write: until it
+ * lands, the read-back finds the whole fold again. Failures back off exponentially with jitter. A
  * ticket whose comments Atera refuses for good (deleted ticket, 4xx) is not given up silently: after the attempt
  * budget its head entry is retried at the longest backoff and every failure is logged as an error.
  */
@@ -125,11 +125,9 @@ export function createCommentOutbox(deps: CommentOutboxDeps): CommentOutbox {
     return fold;
   }
 
-  /** The entries behind the head first, the head (lowest seq) last: see the header. */
+  /** All of a fold's entries in one store write: see the header. */
   async function markAllDelivered(entries: readonly OutboxEntry[]): Promise<void> {
-    const [head, ...behind] = entries;
-    await Promise.all(behind.map((e) => store.markDelivered(e.id)));
-    if (head) await store.markDelivered(head.id);
+    await store.markDelivered(...entries.map((e) => e.id));
   }
 
   /**

@@ -208,7 +208,11 @@ export interface ConversationStore {
    * outbox folds the entries behind a head `dueComments` leased to it into the same Atera comment.
    */
   pendingComments(ticketId: number, limit: number): Promise<OutboxEntry[]>;
-  markDelivered(entryId: string): Promise<void>;
+  /**
+   * Marks the entries delivered, all in one atomic write: the entries of one folded comment (one ticket's) are
+   * either all still pending after a crash, and found again in Atera by their markers, or all delivered.
+   */
+  markDelivered(...entryIds: string[]): Promise<void>;
   markFailed(entryId: string, error: string, nextAttemptAt: string): Promise<void>;
   outboxStats(): Promise<{ depth: number; oldestCreatedAt: string | null }>;
 

@@ -174,6 +174,18 @@ export function describeConversationStoreContract(
         expect(next.map((e) => e.comment.text)).toEqual(['a2']);
       });
 
+      it('marks a folded comment’s entries delivered in one call, and ignores entries it does not hold', async () => {
+        await store.update(22, () => ({
+          comments: [makeComment('c1'), makeComment('c2'), makeComment('c3')],
+          result: undefined,
+        }));
+        const [c1, c2] = await store.pendingComments(22, 2);
+        await store.markDelivered(c1!.id, c2!.id, 'no-such-entry');
+        expect((await store.pendingComments(22, 10)).map((e) => e.comment.text)).toEqual(['c3']);
+        await store.markDelivered();
+        expect((await store.dueComments(later(1000), 10, 60_000)).map((e) => e.comment.text)).toEqual(['c3']);
+      });
+
       it('leases what it hands out until the lease runs out', async () => {
         await store.update(30, () => ({ comments: [makeComment('leased')], result: undefined }));
         const at = later(1000);

@@ -405,8 +405,27 @@ class DocumentStore implements DocumentConversationStore {
     return outbox.slice(0, Math.max(0, limit)).map(copyOf);
   }
 
-  async markDelivered(entryId: string): Promise<void> {
-    await this.changeEntry(entryId, () => null);
+  async markDelivered(...entryIds: string[]): Promise<void> {
+    this.usable();
+    // One write per ticket's document (a folded comment's entries are one ticket's: one write in all).
+    const byTicket = new Map<number, Set<string>>();
+    for (const id of entryIds) {
+      const ticketId = this.entryTicket.get(id);
+      if (ticketId === undefined) continue;
+      byTicket.set(ticketId, (byTicket.get(ticketId) ?? new Set()).add(id));
+    }
+    await Promise.all(
+      [...byTicket].map(([ticketId, ids]) =>
+        this.exclusive(`t${ticketId}`, async () => {
+          const doc = this.live.get(ticketId);
+          if (!doc || !doc.outbox.some((e) => ids.has(e.id))) return;
+          const changed = { ...doc, outbox: doc.outbox.filter((e) => !ids.has(e.id)) };
+          await this.commit(changed);
+          for (const id of ids) this.leases.delete(id);
+          await this.settle(changed);
+        }),
+      ),
+    );
   }
 
   async markFailed(entryId: string, error: string, nextAttemptAt: string): Promise<void> {

@@ -93,7 +93,7 @@ export function withEncryptedTranscripts(
       }),
     dueComments: async (now, limit, leaseMs) => (await store.dueComments(now, limit, leaseMs)).map(openEntry),
     pendingComments: async (ticketId, limit) => (await store.pendingComments(ticketId, limit)).map(openEntry),
-    markDelivered: (entryId) => store.markDelivered(entryId),
+    markDelivered: (...entryIds) => store.markDelivered(...entryIds),
     markFailed: (entryId, error, nextAttemptAt) => store.markFailed(entryId, error, nextAttemptAt),
     outboxStats: () => store.outboxStats(),
     getValue: (namespace, key) => store.getValue(namespace, key),

@@ -283,10 +283,12 @@ class PostgresStore implements ConversationStore {
     return rows.map(toEntry);
   }
 
-  async markDelivered(entryId: string): Promise<void> {
-    await this.query('UPDATE outbox SET delivered_at = now() WHERE id = $1 AND delivered_at IS NULL', [
-      entryId,
-    ]);
+  async markDelivered(...entryIds: string[]): Promise<void> {
+    if (entryIds.length === 0) return;
+    await this.query(
+      'UPDATE outbox SET delivered_at = now() WHERE id = ANY($1::text[]) AND delivered_at IS NULL',
+      [entryIds],
+    );
   }
 
   async markFailed(entryId: string, error: string, nextAttemptAt: string): Promise<void> {
