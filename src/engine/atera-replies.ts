@@ -69,8 +69,11 @@ export class AteraReplies {
     private readonly parts: AteraRepliesParts,
   ) {}
 
-  /** Reads the ticket's comments (one Atera call) and relays what is new; failures are logged, retried next poll. */
-  async relay(record: ConversationRecord): Promise<void> {
+  /**
+   * Reads the ticket's comments (one Atera call) and relays what is new. False when Atera could not be read
+   * (logged): the caller keeps the ticket's old snapshot, so the next poll that shows the ticket reads again.
+   */
+  async relay(record: ConversationRecord): Promise<boolean> {
     const log = this.ctx.logFor(record);
     let comments: TicketComment[];
     try {
@@ -78,9 +81,9 @@ export class AteraReplies {
     } catch (error) {
       log.warn(
         { err: asTicketZeroError(error) },
-        'Atera comments not read; will read them on the next change',
+        'Atera comments not read; read again when a poll shows the ticket',
       );
-      return;
+      return false;
     }
     const after = Date.parse(record.relayCommentsAfter ?? record.ticket.createdAt);
     const fresh = comments
@@ -101,6 +104,7 @@ export class AteraReplies {
         });
       }
     }
+    return true;
   }
 
   /** A technician answered on the ticket: the user sees it with their name, and the AI leaves it to them. */

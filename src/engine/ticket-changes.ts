@@ -22,27 +22,47 @@ export interface TicketChangesParts {
   ateraReplies: Pick<AteraReplies, 'relay'>;
 }
 
+/** Tickets whose last handled snapshot is remembered (then the memory starts over). */
+const HANDLED_LIMIT = 10_000;
+
 export class TicketChanges {
+  /**
+   * Each conversation's ticket as last handled, as JSON: the watcher's overlap shows a ticket again on every poll
+   * for a minute, and a ticket exactly as it was handled changes nothing (no store read, no Atera call).
+   */
+  private readonly handled = new Map<number, string>();
+
   constructor(
     private readonly ctx: EngineContext,
     private readonly parts: TicketChangesParts,
   ) {}
 
   async onTicketChanged(ticket: Ticket): Promise<void> {
+    const snapshot = JSON.stringify(ticket);
+    if (this.handled.get(ticket.id) === snapshot) return;
+    // Remembered only once handled against a conversation: a ticket seen while its intake runs is handled again.
+    if (!(await this.apply(ticket))) return;
+    if (this.handled.size >= HANDLED_LIMIT) this.handled.clear();
+    this.handled.set(ticket.id, snapshot);
+  }
+
+  /** Applies the ticket to its conversation; false when it has none, or its comments could not be read. */
+  private async apply(ticket: Ticket): Promise<boolean> {
     await rememberTechnicianOf(this.ctx, ticket);
     const own = this.ctx.settings.ownTechnician;
     const record = await this.ctx.deps.store.getConversation(ticket.id);
-    if (!record) return;
+    if (!record) return false;
     const moved =
       ticket.modifiedAt !== record.ticket.modifiedAt ||
       (ticket.commentedAt ?? null) !== (record.ticket.commentedAt ?? null);
     const relays = relaysAteraComments(record, this.ctx.clock());
     // What technicians and the user wrote on the ticket comes first (a technician's last word before closing it).
-    if (moved && relays) await this.parts.ateraReplies.relay(record);
+    // Comments Atera did not let us read keep the old snapshot: "moved" again on the next poll, read again then.
+    const read = moved && relays ? await this.parts.ateraReplies.relay(record) : true;
     if (!isLive(record.state)) {
       // A handed-over ticket keeps its snapshot, so its comments are read again only when they change.
-      if (moved && relays) await this.keepSnapshot(ticket);
-      return;
+      if (moved && relays && read) await this.keepSnapshot(ticket);
+      return read;
     }
     const status = String(ticket.status).toLowerCase();
     const closed = status === 'closed' || status === 'resolved';
@@ -51,11 +71,12 @@ export class TicketChanges {
       const told = await this.tellTicketChange(ticket);
       if (
         !told &&
+        read &&
         (moved || ticket.status !== record.ticket.status || ticket.priority !== record.ticket.priority)
       ) {
         await this.keepSnapshot(ticket);
       }
-      return;
+      return read;
     }
     await this.ctx.locks.run(ticket.id, async () => {
       // Decided again under the lock: a technician's "reassign" may have changed the ticket a moment ago.
@@ -63,6 +84,7 @@ export class TicketChanges {
       if (!current || (!closed && !reassignedToSomeoneElse(current.ticket, ticket, own))) return;
       await this.parts.outcomes.endInAtera(ticket, closed ? status : null);
     });
+    return true;
   }
 
   private async keepSnapshot(ticket: Ticket): Promise<void> {

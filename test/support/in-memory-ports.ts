@@ -105,6 +105,8 @@ export class InMemoryTicketDesk implements TicketDesk {
   /** Comments written in Atera by people (a technician's reply or note, the user's e-mail reply). */
   readonly written = new Map<number, TicketComment[]>();
   listCommentCalls = 0;
+  /** The next this many comment reads fail, as when Atera answers 429 or 5xx. */
+  listCommentFailures = 0;
 
   /** Someone writes on the ticket in Atera; the ticket's modification time moves. */
   write(ticketId: number, comment: Omit<TicketComment, 'date'> & { date?: string }): Ticket {
@@ -119,6 +121,10 @@ export class InMemoryTicketDesk implements TicketDesk {
 
   async listComments(ticketId: number): Promise<TicketComment[]> {
     this.listCommentCalls += 1;
+    if (this.listCommentFailures > 0) {
+      this.listCommentFailures -= 1;
+      throw new NotFoundError('simulated Atera failure');
+    }
     const own = (this.comments.get(ticketId) ?? []).map((c): TicketComment => ({
       text: `${c.text}\n${markersOf(c)
         .map((m) => `[${m}]`)

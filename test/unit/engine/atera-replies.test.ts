@@ -22,6 +22,29 @@ async function started(id: number) {
   return h;
 }
 
+describe('the watcher showing a ticket again', () => {
+  it('costs no Atera call while the ticket is exactly as it was handled', async () => {
+    const h = await started(205);
+    const changed = h.desk.write(205, { ...dana, text: 'Looking into it.', internal: true });
+    const before = h.desk.listCommentCalls;
+    for (let poll = 0; poll < 5; poll++) await h.engine.onTicketChanged(changed); // the minute of overlap
+    expect(h.desk.listCommentCalls - before).toBe(1);
+  });
+
+  it('reads the comments again when Atera refused them the first time, and relays the reply once', async () => {
+    const h = await started(206);
+    const changed = h.desk.write(206, { ...dana, text: 'I reset your mailbox.', internal: false });
+    h.desk.listCommentFailures = 1;
+    await h.engine.onTicketChanged(changed);
+    expect(h.chat.texts().join('\n')).not.toContain('reset your mailbox');
+
+    await h.engine.onTicketChanged(changed); // the next poll, same ticket
+    await h.engine.onTicketChanged(changed);
+    const shown = h.chat.texts().filter((t) => t.includes('reset your mailbox'));
+    expect(shown).toHaveLength(1);
+  });
+});
+
 describe('a technician’s public reply in Atera', () => {
   it('reaches the user once with the technician’s name, pauses the AI and shows in the thread', async () => {
     const h = await started(200);
