@@ -80,8 +80,8 @@ interface RequestSpec {
   /** Safe to send again after an unclear failure (GET, PUT). POSTs are repeated only when surely not processed. */
   idempotent: boolean;
   /**
-   * Writing a comment can wait: when the budget is short, the ticket feed, ticket reads and changes go first, so a
-   * backlog of comments never holds up noticing new tickets.
+   * Writing or reading comments can wait: when the budget is short, the ticket feed, ticket reads and changes go
+   * first, so a backlog of comments never holds up noticing new tickets.
    */
   deferrable?: boolean;
 }
@@ -185,8 +185,11 @@ export class AteraClient {
     return this.request({ method: 'PUT', path: `/tickets/${ticketId}`, data: change, idempotent: true });
   }
 
+  /** Deferrable like writing one: reading comments back or for the chat waits behind the ticket feed. */
   listComments(ticketId: number): Promise<AteraCommentDto[]> {
-    return this.listAll<AteraCommentDto>(`/tickets/${ticketId}/comments`, {});
+    return this.listAll<AteraCommentDto>(`/tickets/${ticketId}/comments`, {}, MAX_ITEMS_IN_PAGE, {
+      deferrable: true,
+    });
   }
 
   /** Not repeated after an unclear failure: Atera has no idempotency key (the caller reads back first). */
@@ -229,14 +232,16 @@ export class AteraClient {
     path: string,
     params: Record<string, string | number | boolean | undefined>,
     itemsInPage = MAX_ITEMS_IN_PAGE,
+    options: { deferrable?: boolean } = {},
   ): Promise<T[]> {
-    return (await this.readPages<T>(path, params, itemsInPage)).items;
+    return (await this.readPages<T>(path, params, itemsInPage, options)).items;
   }
 
   private async readPages<T>(
     path: string,
     params: Record<string, string | number | boolean | undefined>,
     itemsInPage: number,
+    options: { deferrable?: boolean } = {},
   ): Promise<{ items: T[]; serverTime: string | null }> {
     const items: T[] = [];
     let serverTime: string | null = null;
@@ -246,6 +251,7 @@ export class AteraClient {
         path,
         params: { ...params, page, itemsInPage },
         idempotent: true,
+        ...(options.deferrable ? { deferrable: true } : {}),
       });
       if (page === 1) serverTime = serverTimeOf(response);
       const envelope = response.data;

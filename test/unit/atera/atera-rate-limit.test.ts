@@ -59,14 +59,16 @@ describe('the Atera client-side rate limit', () => {
     const started: number[] = [];
     const t0 = Date.now();
     // Started at 0 s, answered at 20 s: it may have reached Atera at any moment in between.
+    let answer = () => {};
     const slow = limit.schedule(async () => {
       started.push(Date.now() - t0);
-      await new Promise((resolve) => setTimeout(resolve, 20_000));
+      await new Promise<void>((resolve) => (answer = resolve));
     });
     const next = limit.schedule(async () => {
       started.push(Date.now() - t0);
     });
     await vi.advanceTimersByTimeAsync(20_000);
+    answer();
     await slow; // the caller has its answer when Atera gave it, not a minute later
     await vi.advanceTimersByTimeAsync(59_999);
     expect(started).toEqual([0]);
