@@ -37,7 +37,7 @@ import { createRetentionJob } from './security/retention-job.js';
 import { logSecretsOf, tenantSecretValues } from './security/secret-values.js';
 import { systemClock, type Clock } from './ports/clock.js';
 import type { ConversationStore } from './ports/conversation-store.js';
-import type { Ticket, TicketFeed, TicketFeedAnswer } from './ports/ticket-desk.js';
+import type { TicketFeed, TicketFeedAnswer } from './ports/ticket-desk.js';
 
 export interface TicketZeroOptions {
   log?: Logger;
@@ -218,20 +218,17 @@ export async function createTicketZero(config: Config, options: TicketZeroOption
   });
 
   // The watcher's feed also tells the engine about tickets that changed under a live conversation (closed, resolved
-  // or reassigned in Atera, new comments), at no extra Atera call: from each poll, and from a webhook's nudge.
-  const tellEngine = (ticket: Ticket): Promise<void> =>
-    engine.onTicketChanged(ticket).catch((error: unknown) => {
-      log.warn({ ticketId: ticket.id, err: error }, 'could not apply an Atera change to its conversation');
-    });
+  // or reassigned in Atera, new comments), at no extra Atera call: from each poll, and from a webhook's nudge. The
+  // engine handles them in the background, so a poll never waits on reading a ticket's comments.
   const feed: TicketFeed = {
     changedSince: async (since: string): Promise<TicketFeedAnswer> => {
       const answer = await desk.changedSince(since);
-      for (const ticket of answer.tickets) await tellEngine(ticket);
+      for (const ticket of answer.tickets) engine.ticketNoticed(ticket);
       return answer;
     },
     getTicket: async (id) => {
       const ticket = await desk.getTicket(id);
-      await tellEngine(ticket);
+      engine.ticketNoticed(ticket);
       return ticket;
     },
   };

@@ -44,6 +44,8 @@ export interface ConversationEngine extends SupportEngine {
   startTicket(ticket: Ticket): Promise<StartResult>;
   /** The watcher saw the ticket change in Atera (closed, resolved, reassigned…). */
   onTicketChanged(ticket: Ticket): Promise<void>;
+  /** The same, handled in the background (newest version next per ticket): for the watcher's feed. */
+  ticketNoticed(ticket: Ticket): void;
   /** Deadlines, pending ticket changes and interrupted intakes; call every few seconds. */
   tick(): Promise<void>;
   /** After a start: finish what the previous process left half done. */
@@ -75,6 +77,7 @@ export function createConversationEngine(deps: EngineDeps): ConversationEngine {
   return {
     startTicket: (ticket) => intake.startTicket(ticket),
     onTicketChanged: (ticket) => ticketChanges.onTicketChanged(ticket),
+    ticketNoticed: (ticket) => ticketChanges.noticed(ticket),
     onUserMessage: (message) => turns.onUserMessage(message),
     onUserCardAction: (action) => turns.onUserCardAction(action),
     onTechnicianCommand: (command) => commands.onTechnicianCommand(command),

@@ -48,6 +48,19 @@ export class EngineContext {
     this.running.add(done);
   }
 
+  /**
+   * Runs `job` after the caller has returned, beside the ticket's other jobs (not queued behind them). A failure is
+   * logged. Tracked like `background`, so `idle()` waits for it.
+   */
+  alongside(ticketId: number, what: string, job: () => Promise<void>): void {
+    const done: Promise<void> = job()
+      .catch((error: unknown) => {
+        this.log.child({ ticketId }).error({ err: asTicketZeroError(error), what }, 'background work failed');
+      })
+      .finally(() => this.running.delete(done));
+    this.running.add(done);
+  }
+
   /** Resolves once no background work is running (tests, and a clean stop). */
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);

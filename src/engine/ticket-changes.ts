@@ -2,7 +2,7 @@
  * The ticket watcher saw a conversation's ticket change in Atera. What technicians and the user wrote on it comes
  * to the chat first (atera-replies.ts); then a ticket closed, resolved or reassigned to someone else ends the AI
  * conversation (conversation-outcomes.ts), a ticket set to Pending pauses it, and a raised priority is told to
- * the user. Otherwise the record keeps the new snapshot of the ticket.
+ * the user. A new status or priority is kept in the record's snapshot of the ticket; new comments alone are not.
  */
 import { isLive } from '../ports/conversation-store.js';
 import type { Ticket } from '../ports/ticket-desk.js';
@@ -32,10 +32,35 @@ export class TicketChanges {
    */
   private readonly handled = new Map<number, string>();
 
+  /** The newest version of each ticket noticed and not handled yet, and the tickets being handled now. */
+  private readonly waiting = new Map<number, Ticket>();
+  private readonly handling = new Set<number>();
+
   constructor(
     private readonly ctx: EngineContext,
     private readonly parts: TicketChangesParts,
   ) {}
+
+  /**
+   * The watcher's feed showed the ticket: it is handled in the background, one version at a time per ticket, the
+   * newest one next. The poll does not wait: reading a ticket's comments waits behind Atera's budget (behind a
+   * backlog of comments to write), and a poll held by it would stop noticing new tickets.
+   */
+  noticed(ticket: Ticket): void {
+    this.waiting.set(ticket.id, ticket);
+    if (this.handling.has(ticket.id)) return;
+    this.handling.add(ticket.id);
+    this.ctx.alongside(ticket.id, 'ticket_changed', async () => {
+      try {
+        for (let next = this.waiting.get(ticket.id); next; next = this.waiting.get(ticket.id)) {
+          this.waiting.delete(ticket.id);
+          await this.onTicketChanged(next);
+        }
+      } finally {
+        this.handling.delete(ticket.id);
+      }
+    });
+  }
 
   async onTicketChanged(ticket: Ticket): Promise<void> {
     const snapshot = JSON.stringify(ticket);
@@ -69,10 +94,12 @@ export class TicketChanges {
     const reassigned = reassignedToSomeoneElse(record.ticket, ticket, own);
     if (!closed && !reassigned) {
       const told = await this.tellTicketChange(ticket);
+      // New comments alone are not worth a durable write (each of TicketZero's own comments moves the ticket): the
+      // record keeps the snapshot it has, and a later process reads the comments once more (relayed once by key).
       if (
         !told &&
         read &&
-        (moved || ticket.status !== record.ticket.status || ticket.priority !== record.ticket.priority)
+        (ticket.status !== record.ticket.status || ticket.priority !== record.ticket.priority)
       ) {
         await this.keepSnapshot(ticket);
       }

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { commentKey, withoutQuotedReply } from '../../../src/engine/atera-replies.js';
 import { continueAnswer, makeTicket } from '../../support/in-memory-ports.js';
+import { until } from '../../support/waiting.js';
 import { createHarness, drainComments } from './engine-harness.js';
 
 const dana = { author: 'technician' as const, authorEmail: 'dana.tech@msp.example', authorName: 'Dana Tech' };
@@ -42,6 +43,34 @@ describe('the watcher showing a ticket again', () => {
     await h.engine.onTicketChanged(changed);
     const shown = h.chat.texts().filter((t) => t.includes('reset your mailbox'));
     expect(shown).toHaveLength(1);
+  });
+});
+
+describe('tickets from the watcher’s feed', () => {
+  it('do not hold the poll while the comments wait for Atera, and the newest version is handled next', async () => {
+    const h = await started(207);
+    const read = h.desk.listComments.bind(h.desk);
+    let release = () => {};
+    const atera = new Promise<void>((resolve) => (release = resolve));
+    let reads = 0;
+    h.desk.listComments = async (id) => {
+      reads += 1;
+      await atera; // the read waits behind a backlog of comments in Atera's budget
+      return read(id);
+    };
+    // The poll hands the ticket over and goes on (nothing to wait for); its comments are read in the background.
+    h.unsettled.ticketNoticed(h.desk.write(207, { ...dana, text: 'First reply.', internal: false }));
+    await until('the comments read', () => reads === 1);
+    h.unsettled.ticketNoticed(h.desk.write(207, { ...dana, text: 'Second reply.', internal: false }));
+    h.unsettled.ticketNoticed(h.desk.write(207, { ...dana, text: 'Third reply.', internal: false }));
+    expect(reads).toBe(1); // the later versions wait for the one in hand
+
+    release();
+    await h.engine.idle();
+    expect(reads).toBe(2); // the newest version, not each one in between
+    for (const text of ['First reply.', 'Second reply.', 'Third reply.']) {
+      expect(h.chat.texts().filter((t) => t === text)).toHaveLength(1);
+    }
   });
 });
 
