@@ -8,6 +8,7 @@ import type { ConversationRecord, ConversationState, Mutation } from '../ports/c
 import type { Log } from '../ports/log.js';
 import type { NewComment } from '../ports/ticket-desk.js';
 import { asTicketZeroError, ChatGoneError } from '../errors.js';
+import { withChatLeaseFor } from './chat-lease.js';
 import type { EngineDeps, EngineSettings } from './engine-deps.js';
 import { KeyedMutex } from './keyed-mutex.js';
 
@@ -71,7 +72,11 @@ export class EngineContext {
     let queued = false;
     const result = await this.deps.store.update(ticketId, (current) => {
       const mutation = change(current);
-      if (mutation.conversation) mutation.conversation = { ...mutation.conversation, updatedAt: this.now() };
+      if (mutation.conversation) {
+        const stamped = { ...mutation.conversation, updatedAt: this.now() };
+        // Recording a chat message claims its sending for this instance (a store shared by several instances).
+        mutation.conversation = withChatLeaseFor(current, stamped, this.settings, this.clock().getTime());
+      }
       queued = (mutation.comments?.length ?? 0) > 0;
       return mutation;
     });

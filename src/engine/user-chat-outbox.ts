@@ -9,6 +9,7 @@
 import type { CardSpec, OutgoingMessage } from '../ports/chat.js';
 import type { ChatOutboxEntry, ConversationRecord } from '../ports/conversation-store.js';
 import { asTicketZeroError } from '../errors.js';
+import { chatLeasedElsewhere, chatLeasedHere, newChatLease } from './chat-lease.js';
 import type { EngineContext } from './engine-context.js';
 import { summarise } from './handover-summary.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -97,9 +98,6 @@ export function renderChatEntry(
   return { kind: 'card', card };
 }
 
-/** Without a setting: a little over the Teams connector's worst send (its retry budget plus one attempt). */
-const DEFAULT_CHAT_SEND_LEASE_MS = 100_000;
-
 export class UserChatOutbox {
   /** One delivery per ticket at a time in this process, so no entry is sent twice by two callers. */
   private readonly delivering = new KeyedMutex();
@@ -109,15 +107,22 @@ export class UserChatOutbox {
   /**
    * Sends the ticket's recorded messages in order. A failure leaves the rest recorded (the tick tries again);
    * it is logged, never thrown. `olderThanMs` only sends entries at least that old (another caller's are fresh).
-   * On a store shared with other instances, the sender first takes the ticket's chat lease (one store write), so
-   * another instance's tick does not send the same message while this one's send is still under way.
+   * On a store shared with other instances, the sender holds the ticket's chat lease (see chat-lease.ts: taken by
+   * the write that recorded the message, or here with one store write), so another instance's tick does not send
+   * the same message while this one's send is still under way.
    */
   async deliver(ticketId: number, options: { olderThanMs?: number } = {}): Promise<void> {
     await this.delivering.run(ticketId, async () => {
       const { deps } = this.ctx;
       const shared = this.ctx.settings.exclusiveStore === false;
       let record = await deps.store.getConversation(ticketId);
-      if (shared && record?.chatOutbox?.length && this.oldEnough(record.chatOutbox[0]!, options)) {
+      const nowMs = this.ctx.clock().getTime();
+      if (
+        shared &&
+        record?.chatOutbox?.length &&
+        this.oldEnough(record.chatOutbox[0]!, options) &&
+        !chatLeasedHere(record, this.ctx.settings, nowMs)
+      ) {
         record = await this.takeLease(ticketId);
       }
       for (;;) {
@@ -147,7 +152,9 @@ export class UserChatOutbox {
           if (!c) return { result: null };
           const rest = (c.chatOutbox ?? []).filter((e) => e.id !== entry.id);
           // The lease is renewed for the next entry, and let go with the last one.
-          const lease = shared ? { chatLease: rest.length ? this.newLease() : null } : {};
+          const lease = shared
+            ? { chatLease: rest.length ? newChatLease(this.ctx.settings, this.ctx.clock().getTime()) : null }
+            : {};
           const next: ConversationRecord = { ...c, chatOutbox: rest, ...lease };
           return { conversation: next, result: next };
         });
@@ -160,21 +167,13 @@ export class UserChatOutbox {
     return this.ctx.clock().getTime() - Date.parse(entry.at) >= options.olderThanMs;
   }
 
-  private newLease(): { by: string; until: string } {
-    const ms = this.ctx.settings.chatSendLeaseMs ?? DEFAULT_CHAT_SEND_LEASE_MS;
-    const until = new Date(this.ctx.clock().getTime() + ms);
-    return { by: this.ctx.settings.instanceId ?? 'engine', until: until.toISOString() };
-  }
-
   /** The record with this instance's chat lease, or null while another live instance holds it. */
   private async takeLease(ticketId: number): Promise<ConversationRecord | null> {
-    const me = this.ctx.settings.instanceId ?? 'engine';
+    const { settings } = this.ctx;
     const now = this.ctx.clock().getTime();
     const record = await this.ctx.write(ticketId, (c) => {
-      if (!c?.chatOutbox?.length) return { result: null };
-      const held = c.chatLease;
-      if (held && held.by !== me && Date.parse(held.until) > now) return { result: null };
-      const next: ConversationRecord = { ...c, chatLease: this.newLease() };
+      if (!c?.chatOutbox?.length || chatLeasedElsewhere(c, settings, now)) return { result: null };
+      const next: ConversationRecord = { ...c, chatLease: newChatLease(settings, now) };
       return { conversation: next, result: next };
     });
     if (!record) this.ctx.log.debug({ ticketId }, 'chat outbox is being sent by another instance');

@@ -7,6 +7,7 @@ import {
   resolvedAnswer,
 } from '../../support/in-memory-ports.js';
 import { createHarness, drainComments } from './engine-harness.js';
+import type { EngineSettings } from '../../../src/engine/engine-deps.js';
 
 describe('a new Atera ticket', () => {
   it('opens a 1:1 chat with the end user found in Graph, with the ticket card and a first answer', async () => {
@@ -590,6 +591,27 @@ describe('several instances sending to one chat', () => {
     const record = await h.store.getConversation(94);
     expect(record?.chatOutbox).toEqual([]);
     expect(record?.chatLease).toBeNull();
+  });
+
+  it('the write that records a message claims its sending: a shared store costs no extra write per turn', async () => {
+    const writesPerTurn = async (settings: Partial<EngineSettings>) => {
+      const h = createHarness({ settings });
+      await h.engine.startTicket(makeTicket({ id: 92 }));
+      const update = h.store.update.bind(h.store);
+      let writes = 0;
+      h.store.update = (ticketId, change) => {
+        writes += 1;
+        return update(ticketId, change);
+      };
+      h.model.push(continueAnswer('Try signing out of Outlook and in again.'));
+      await h.say('It still asks for my password');
+      expect(h.chat.texts().at(-1)).toBe('Try signing out of Outlook and in again.');
+      return { writes, lease: (await h.store.getConversation(92))?.chatLease ?? null };
+    };
+    const alone = await writesPerTurn({});
+    const shared = await writesPerTurn({ exclusiveStore: false, instanceId: 'a', chatSendLeaseMs: 100_000 });
+    expect(shared.writes).toBe(alone.writes);
+    expect(shared.lease).toBeNull(); // let go once everything was sent
   });
 
   it('a send that failed keeps the instance’s lease, and the same instance tries again on its next tick', async () => {
