@@ -4,10 +4,12 @@
  * conversation (conversation-outcomes.ts), a ticket set to Pending pauses it, and a raised priority is told to
  * the user. A new status or priority is kept in the record's snapshot of the ticket; new comments alone are not.
  */
+import { createHash } from 'node:crypto';
 import { isLive } from '../ports/conversation-store.js';
 import type { Ticket } from '../ports/ticket-desk.js';
 import { relaysAteraComments, type AteraReplies } from './atera-replies.js';
 import type { ConversationOutcomes } from './conversation-outcomes.js';
+import { asTicketZeroError } from '../errors.js';
 import { isTalking } from './conversation-rules.js';
 import type { EngineContext } from './engine-context.js';
 import type { TechniciansThread } from './technicians-thread.js';
@@ -24,16 +26,22 @@ export interface TicketChangesParts {
 
 /** Tickets whose last handled snapshot is remembered (then the memory starts over). */
 const HANDLED_LIMIT = 10_000;
+/** Tickets handled at once: a poll may show thousands, each a store read and perhaps an Atera call. */
+const CONCURRENT_TICKETS = 8;
 
 export class TicketChanges {
   /**
-   * Each conversation's ticket as last handled, as JSON: the watcher's overlap shows a ticket again on every poll
-   * for a minute, and a ticket exactly as it was handled changes nothing (no store read, no Atera call).
+   * Each conversation's ticket as last handled (a digest of its JSON): the watcher's overlap shows a ticket again
+   * on every poll for a minute, and a ticket exactly as it was handled changes nothing (no store read, no Atera
+   * call).
    */
   private readonly handled = new Map<number, string>();
 
-  /** The newest version of each ticket noticed and not handled yet, and the tickets being handled now. */
+  /** The newest version of each ticket noticed and not handled yet. */
   private readonly waiting = new Map<number, Ticket>();
+  /** Tickets with a version waiting and nobody handling them, in the order they were noticed. */
+  private readonly order: number[] = [];
+  /** Tickets being handled now (at most CONCURRENT_TICKETS). */
   private readonly handling = new Set<number>();
 
   constructor(
@@ -42,28 +50,46 @@ export class TicketChanges {
   ) {}
 
   /**
-   * The watcher's feed showed the ticket: it is handled in the background, one version at a time per ticket, the
-   * newest one next. The poll does not wait: reading a ticket's comments waits behind Atera's budget (behind a
-   * backlog of comments to write), and a poll held by it would stop noticing new tickets.
+   * The watcher's feed showed the ticket: it is handled in the background, one version at a time per ticket (the
+   * newest one next) and a few tickets at a time. The poll does not wait: reading a ticket's comments waits behind
+   * Atera's budget (behind a backlog of comments to write), and a poll held by it would stop noticing new tickets.
    */
   noticed(ticket: Ticket): void {
+    const alreadyWaiting = this.waiting.has(ticket.id);
     this.waiting.set(ticket.id, ticket);
-    if (this.handling.has(ticket.id)) return;
-    this.handling.add(ticket.id);
-    this.ctx.alongside(ticket.id, 'ticket_changed', async () => {
-      try {
-        for (let next = this.waiting.get(ticket.id); next; next = this.waiting.get(ticket.id)) {
-          this.waiting.delete(ticket.id);
-          await this.onTicketChanged(next);
+    if (!alreadyWaiting && !this.handling.has(ticket.id)) this.order.push(ticket.id);
+    this.startHandling();
+  }
+
+  private startHandling(): void {
+    while (this.handling.size < CONCURRENT_TICKETS && this.order.length > 0) {
+      const ticketId = this.order.shift()!;
+      this.handling.add(ticketId);
+      this.ctx.alongside(ticketId, 'ticket_changed', async () => {
+        try {
+          for (let next = this.waiting.get(ticketId); next; next = this.waiting.get(ticketId)) {
+            this.waiting.delete(ticketId);
+            try {
+              await this.onTicketChanged(next);
+            } catch (error) {
+              this.ctx.log
+                .child({ ticketId })
+                .warn(
+                  { err: asTicketZeroError(error) },
+                  'could not apply an Atera change to its conversation',
+                );
+            }
+          }
+        } finally {
+          this.handling.delete(ticketId);
+          this.startHandling();
         }
-      } finally {
-        this.handling.delete(ticket.id);
-      }
-    });
+      });
+    }
   }
 
   async onTicketChanged(ticket: Ticket): Promise<void> {
-    const snapshot = JSON.stringify(ticket);
+    const snapshot = createHash('sha256').update(JSON.stringify(ticket)).digest('base64');
     if (this.handled.get(ticket.id) === snapshot) return;
     // Remembered only once handled against a conversation: a ticket seen while its intake runs is handled again.
     if (!(await this.apply(ticket))) return;
