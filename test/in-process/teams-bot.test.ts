@@ -146,6 +146,25 @@ describe('the Teams bot, driven over HTTP by the connector sandbox', () => {
       ]);
     });
 
+    it('shows typing through the user’s turn though the engine returns at once and answers later', async () => {
+      let answered: Promise<void> = Promise.resolve();
+      engine.onMessage = async (message) => {
+        await bot.chat.sendTyping(message.conversationId); // started, not waited for: the engine returns now
+        answered = runFor(50).then(() =>
+          bot.chat.send(message.conversationId, { kind: 'text', text: 'Restart the print spooler.' }),
+        );
+      };
+      const said = await sandbox.userSays(megan, 'still broken');
+      expect(said.status).toBe(200);
+      await answered;
+      const sent = sandbox.activities.filter((a) => a.conversationId === said.conversationId);
+      // Not a proactive 'send' after the turn's context was revoked: one reply in the turn, then the answer.
+      expect(sent.map((a) => [a.operation, a.type, a.replyToId ?? null])).toEqual([
+        ['reply', 'typing', said.activityId],
+        ['send', 'message', null],
+      ]);
+    });
+
     it('sends no typing indicator the engine did not ask for, however long the turn takes', async () => {
       // teams-ai's own typing timer would send one after a second of turn, and another every second.
       engine.onMessage = () => runFor(1_500);

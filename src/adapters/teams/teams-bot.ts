@@ -18,7 +18,7 @@ import {
   type ConnectorRetrySettings,
 } from './connector-retry.js';
 import { checkInboundActivity } from './inbound-activity.js';
-import { createTeamsChatChannel, type AppInstaller } from './teams-chat-channel.js';
+import { createTeamsChatChannel, type ActiveTurn, type AppInstaller } from './teams-chat-channel.js';
 import { createTeamsKv, type AdapterKv } from './teams-kv.js';
 import { createTeamRoster } from './teams-roster.js';
 import type { CircuitReport } from '../resilience/outside-system-policy.js';
@@ -103,7 +103,7 @@ export function createTeamsBot(deps: TeamsBotDeps): TeamsBot {
   const call = createConnectorCall({ ...DEFAULT_CONNECTOR_RETRY, ...deps.retry }, log);
   // One connector client per (app id, service URL, audience) for all turns and sends, not one per call.
   const adapter = new CloudAdapter(new ReusedConnectorClients(deps.auth));
-  const activeTurns = new Map<string, TurnContext>();
+  const activeTurns = new Map<string, ActiveTurn>();
   const configured = { teamId: deps.technicians.teamId, channelId: deps.technicians.channelId };
   const fromFile = deps.technicians.directoryFile ? readTechniciansFile(deps.technicians.directoryFile) : [];
   const roster = createTeamRoster({ adapter, appId: deps.appId, call });

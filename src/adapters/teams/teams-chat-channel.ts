@@ -22,9 +22,17 @@ export interface AppInstaller {
   ): Promise<{ installed: 'already' | 'now'; chatId: string | null }>;
 }
 
-/** The 1:1 turns being handled right now, so the typing indicator goes out through the turn that asked. */
+/**
+ * A 1:1 turn being handled right now: the typing indicator goes out through it, and the turn does not end (its
+ * context is revoked when it does) before what was sent through it has gone.
+ */
+export interface ActiveTurn {
+  context: TurnContext;
+  sending: Promise<void>[];
+}
+
 export interface ActiveTurns {
-  get(conversationId: string): TurnContext | undefined;
+  get(conversationId: string): ActiveTurn | undefined;
 }
 
 export interface TeamsChatChannelDeps {
@@ -161,10 +169,11 @@ export function createTeamsChatChannel(deps: TeamsChatChannelDeps): ChatChannel 
       // In the user's own turn the indicator goes out through that turn's context (no proactive turn to build),
       // and without waiting for it: the model's answer is prepared meanwhile, and whatever is sent next to this
       // conversation waits for it first, so the indicator never follows the answer.
-      const sending = typingInTurn(conversationId, turn).finally(() => {
+      const sending = typingInTurn(conversationId, turn.context).finally(() => {
         if (typing.get(conversationId) === sending) typing.delete(conversationId);
       });
       typing.set(conversationId, sending);
+      turn.sending.push(sending);
     },
   };
 }

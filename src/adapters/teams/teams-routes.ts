@@ -18,8 +18,19 @@ import { cardAttachment, renderCard } from './cards/render-card.js';
 import { cleanMessageText, mentionsBot, otherMentions } from './message-text.js';
 import { toActivity } from './outgoing-activity.js';
 import type { ConnectorCall } from './connector-retry.js';
+import type { ActiveTurn } from './teams-chat-channel.js';
 import type { TeamsKv } from './teams-kv.js';
 import { TeamsNotReadyError } from './teams-errors.js';
+
+/** How long a user's turn waits for a typing indicator sent through it before it ends (Teams waits 15 s). */
+const IN_TURN_SEND_WAIT_MS = 1_000;
+
+/** Resolves when `work` has, or after `ms`, whichever comes first (`work` must not reject). */
+async function waitAtMost(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
 
 const USER_VERBS: readonly UserCardVerb[] = ['confirm_fixed', 'still_broken', 'ask_human'];
 const TECHNICIAN_VERBS: readonly TechnicianCardVerb[] = [
@@ -45,7 +56,7 @@ export interface RouteDeps {
   engine: () => SupportEngine;
   kv: TeamsKv;
   /** Conversation id → the 1:1 turn being handled, so the typing indicator can go out through it. */
-  activeTurns: Map<string, TurnContext>;
+  activeTurns: Map<string, ActiveTurn>;
   refreshUserIds: () => Promise<string[]>;
   /** Retries throttled connector calls (the reply to a technician). */
   call: ConnectorCall;
@@ -239,7 +250,8 @@ export function registerRoutes(app: Application<TurnState>, deps: RouteDeps): vo
           ...botAppIdOf(context),
         });
       }
-      deps.activeTurns.set(conversationId, context);
+      const turn: ActiveTurn = { context, sending: [] };
+      deps.activeTurns.set(conversationId, turn);
       try {
         await deps.engine().onUserMessage({
           conversationId,
@@ -253,7 +265,10 @@ export function registerRoutes(app: Application<TurnState>, deps: RouteDeps): vo
             : new Date().toISOString(),
         });
       } finally {
-        if (deps.activeTurns.get(conversationId) === context) deps.activeTurns.delete(conversationId);
+        // The typing indicator started in this turn goes out through it: the turn ends once it has (it never
+        // rejects), or after IN_TURN_SEND_WAIT_MS, when a slow one falls back to a proactive send.
+        await waitAtMost(Promise.all(turn.sending), IN_TURN_SEND_WAIT_MS);
+        if (deps.activeTurns.get(conversationId) === turn) deps.activeTurns.delete(conversationId);
       }
     },
   );
