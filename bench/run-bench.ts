@@ -989,6 +989,20 @@ export async function runBench(options: {
     LOG_LEVEL: 'info',
   };
 
+  /** The budget scenario (a fresh store and Atera account) with this run's settings. */
+  const runBudgetScenario = (template: Template) =>
+    budgetScenario({
+      plan,
+      storeSettings,
+      template,
+      env,
+      connector,
+      authorization: connector.channelAuthorization(),
+      modelDelayMs: options.modelDelayMs,
+      work,
+      logFile,
+      log,
+    });
   let bot: BotProcess | null = null;
   let echo: BotProcess | null = null;
   try {
@@ -1020,20 +1034,7 @@ export async function runBench(options: {
     if (options.budgetOnly) {
       await bot.stop();
       bot = null;
-      options.budgetOnly(
-        await budgetScenario({
-          plan,
-          storeSettings,
-          template: await readTemplate(storeSettings, megan.aadObjectId),
-          env,
-          connector,
-          authorization: connector.channelAuthorization(),
-          modelDelayMs: options.modelDelayMs,
-          work,
-          logFile,
-          log,
-        }),
-      );
+      options.budgetOnly(await runBudgetScenario(await readTemplate(storeSettings, megan.aadObjectId)));
       return null;
     }
     await sleep(plan.quick ? 800 : 1500); // the intakes' comments reach Atera
@@ -1190,18 +1191,7 @@ export async function runBench(options: {
     });
 
     // 5. The budget scenario (a fresh store and Atera account; the bots above are stopped).
-    const budget = await budgetScenario({
-      plan,
-      storeSettings,
-      template,
-      env,
-      connector,
-      authorization: connector.channelAuthorization(),
-      modelDelayMs: options.modelDelayMs,
-      work,
-      logFile,
-      log,
-    });
+    const budget = await runBudgetScenario(template);
 
     const rssPer1000 = round(((rssMany - rss100) / (many.length - live100.length)) * 1000);
     Object.assign(details, {

@@ -19,27 +19,20 @@ export function newChatLease(settings: EngineSettings, nowMs: number): Lease {
   return { by: settings.instanceId ?? 'engine', until: until.toISOString() };
 }
 
-/** Whether another instance holds the record's chat lease now. */
-export function chatLeasedElsewhere(
+/**
+ * Who holds the record's chat lease now: another instance (`elsewhere`), this one with at least half its time left
+ * (`here`: no need to take it again), or nobody that matters (`free`: none, run out, or ours and half spent).
+ */
+export function chatLeaseHolder(
   record: Pick<ConversationRecord, 'chatLease'>,
   settings: EngineSettings,
   nowMs: number,
-): boolean {
+): 'elsewhere' | 'here' | 'free' {
   const held = record.chatLease;
-  return !!held && held.by !== (settings.instanceId ?? 'engine') && Date.parse(held.until) > nowMs;
-}
-
-/** Whether this instance holds the lease for at least half its time more (no need to take it again). */
-export function chatLeasedHere(
-  record: Pick<ConversationRecord, 'chatLease'>,
-  settings: EngineSettings,
-  nowMs: number,
-): boolean {
-  const held = record.chatLease;
-  const leaseMs = settings.chatSendLeaseMs ?? DEFAULT_CHAT_SEND_LEASE_MS;
-  return (
-    !!held && held.by === (settings.instanceId ?? 'engine') && Date.parse(held.until) - nowMs > leaseMs / 2
-  );
+  if (!held) return 'free';
+  const left = Date.parse(held.until) - nowMs;
+  if (held.by !== (settings.instanceId ?? 'engine')) return left > 0 ? 'elsewhere' : 'free';
+  return left > (settings.chatSendLeaseMs ?? DEFAULT_CHAT_SEND_LEASE_MS) / 2 ? 'here' : 'free';
 }
 
 /**
@@ -55,7 +48,6 @@ export function withChatLeaseFor(
   if (settings.exclusiveStore !== false) return after;
   const had = new Set((before?.chatOutbox ?? []).map((e) => e.id));
   const added = (after.chatOutbox ?? []).some((e) => !had.has(e.id));
-  if (!added || chatLeasedElsewhere(after, settings, nowMs) || chatLeasedHere(after, settings, nowMs))
-    return after;
+  if (!added || chatLeaseHolder(after, settings, nowMs) !== 'free') return after;
   return { ...after, chatLease: newChatLease(settings, nowMs) };
 }

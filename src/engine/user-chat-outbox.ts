@@ -9,7 +9,7 @@
 import type { CardSpec, OutgoingMessage } from '../ports/chat.js';
 import type { ChatOutboxEntry, ConversationRecord } from '../ports/conversation-store.js';
 import { asTicketZeroError } from '../errors.js';
-import { chatLeasedElsewhere, chatLeasedHere, newChatLease } from './chat-lease.js';
+import { chatLeaseHolder, newChatLease } from './chat-lease.js';
 import type { EngineContext } from './engine-context.js';
 import { summarise } from './handover-summary.js';
 import { KeyedMutex } from './keyed-mutex.js';
@@ -121,7 +121,7 @@ export class UserChatOutbox {
         shared &&
         record?.chatOutbox?.length &&
         this.oldEnough(record.chatOutbox[0]!, options) &&
-        !chatLeasedHere(record, this.ctx.settings, nowMs)
+        chatLeaseHolder(record, this.ctx.settings, nowMs) !== 'here'
       ) {
         record = await this.takeLease(ticketId);
       }
@@ -172,7 +172,8 @@ export class UserChatOutbox {
     const { settings } = this.ctx;
     const now = this.ctx.clock().getTime();
     const record = await this.ctx.write(ticketId, (c) => {
-      if (!c?.chatOutbox?.length || chatLeasedElsewhere(c, settings, now)) return { result: null };
+      if (!c?.chatOutbox?.length || chatLeaseHolder(c, settings, now) === 'elsewhere')
+        return { result: null };
       const next: ConversationRecord = { ...c, chatLease: newChatLease(settings, now) };
       return { conversation: next, result: next };
     });
